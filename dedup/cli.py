@@ -1,0 +1,208 @@
+"""The command line: options become one Config, exceptions become exit codes. No logic lives here."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import sys
+
+import click
+import orjson
+
+from . import __version__
+from .config import ClusterConfig, Config
+from .errors import ConfigError, DedupError, InputError, InputFileError
+from .io import AtomicOutput, dumps, read_inputs
+from .pipeline import Stats, run_stream, strip_stream
+from .strip import StripConfig
+
+# Defaults shown in --help come from the config classes themselves.
+_STRIP = StripConfig()
+_CLUSTER = ClusterConfig()
+
+EXIT_INPUT = 1  # a bad record or file (``--on-error fail``), a bad option value
+EXIT_OUTPUT = 74  # output cannot be written (disk full, closed stdout)
+EXIT_PIPE = 141  # the reader went away (``| head``): quiet, like a tool killed by SIGPIPE
+
+
+def _common(f):
+    """Options shared by ``run`` and ``strip``."""
+    decorators = [
+        click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True)),
+        click.option("-o", "--output", default="-", show_default=True, metavar="FILE",
+                     help="Write JSONL here ('-' is stdout). A file appears only when the run succeeds."),
+        click.option("--on-error", type=click.Choice(["fail", "skip", "quarantine"]), default="fail", show_default=True,
+                     help="A bad record (malformed JSON, invalid UTF-8, missing text, wrong types, duplicate id): "
+                          "fail stops with its file:line, skip counts it, quarantine writes it to --quarantine."),
+        click.option("--quarantine", "quarantine_path", metavar="FILE",
+                     help="JSONL file for bad records and their reasons (requires --on-error quarantine)."),
+        click.option("--stats", "stats_path", metavar="FILE",
+                     help="Write the run's counters as JSON here ('-' is stderr)."),
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+                     help="Worker processes for strip and signatures. Output is identical for any value."),
+        click.option("--max-html-bytes", type=click.IntRange(1), default=_STRIP.max_html_bytes, show_default=True,
+                     help="Larger HTML pages are refused with reason html_too_large; the run goes on."),
+        click.option("--max-text-bytes", type=click.IntRange(1), default=_STRIP.max_text_bytes, show_default=True,
+                     help="Larger texts are refused with reason text_too_large; the run goes on."),
+        click.option("--html-timeout", type=click.FloatRange(min=0, min_open=True), default=_STRIP.html_timeout,
+                     show_default=True, help="Seconds allowed to extract one HTML page before it is refused."),
+        click.option("-q", "--quiet", is_flag=True, help="Only print errors."),
+        click.option("-v", "--verbose", is_flag=True, help="Print progress details, and tracebacks on errors."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    logger = logging.getLogger("dedup")
+    logger.setLevel(level)
+    if not any(getattr(h, "_dedup_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("dedup: %(levelname)s: %(message)s"))
+        handler._dedup_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+def _strip_config(kw: dict) -> StripConfig:
+    return StripConfig(max_html_bytes=kw["max_html_bytes"], max_text_bytes=kw["max_text_bytes"],
+                       html_timeout=kw["html_timeout"])
+
+
+def _execute(kw: dict, config: Config, produce) -> None:
+    """Run ``produce(raw, stats, quarantine)`` and write its bytes; map failures to exit codes."""
+    _setup_logging(kw["quiet"], kw["verbose"])
+    if kw["quarantine_path"] and config.on_error != "quarantine":
+        raise click.UsageError("--quarantine FILE needs --on-error quarantine")
+    if config.on_error == "quarantine" and not kw["quarantine_path"]:
+        raise click.UsageError("--on-error quarantine needs --quarantine FILE")
+    stats = Stats()
+    out = AtomicOutput(kw["output"])
+    qout = AtomicOutput(kw["quarantine_path"]) if kw["quarantine_path"] else None
+    try:
+        sink = (lambda rec: qout.write(dumps(rec))) if qout else None
+        for chunk in produce(read_inputs(kw["inputs"]), stats, sink):
+            out.write(chunk)
+        out.commit()
+        if qout:
+            qout.commit()
+    except BaseException:
+        out.abort()
+        if qout:
+            qout.abort()
+        raise
+    if kw["stats_path"]:
+        blob = orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+        if kw["stats_path"] == "-":
+            sys.stderr.buffer.write(blob)
+        else:
+            with open(kw["stats_path"], "wb") as fh:
+                fh.write(blob)
+    s = stats.to_dict()
+    logging.getLogger("dedup").info(
+        "%d records in, %d documents, %d clusters, %d skipped, %d quarantined, %.1fs",
+        s["records_in"], s["documents"], s["clusters"], s["skipped"], s["quarantined"], s["seconds"],
+    )
+
+
+class _Group(click.Group):
+    """Turns library exceptions into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        verbose = "-v" in sys.argv or "--verbose" in sys.argv
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_PIPE)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _silence_stdout()
+                ctx.exit(EXIT_PIPE)
+            if verbose:
+                raise
+            click.echo(f"dedup: error: cannot write output: {exc.strerror or exc}", err=True)
+            ctx.exit(EXIT_OUTPUT)
+        except (InputError, InputFileError, ConfigError) as exc:
+            if verbose:
+                raise
+            click.echo(f"dedup: error: {exc}", err=True)
+            if isinstance(exc, InputError):
+                click.echo("dedup: hint: use --on-error skip or --on-error quarantine --quarantine FILE to go on past bad records", err=True)
+            ctx.exit(EXIT_INPUT)
+        except DedupError as exc:
+            if verbose:
+                raise
+            click.echo(f"dedup: error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dedup")
+def main() -> None:
+    """Turn a messy stream of web news into clean, canonical stories.
+
+    INPUT is JSONL (.jsonl, .jsonl.gz), a .txt or .html file (one document,
+    id = file name without extension), a directory of those, or '-' / nothing
+    for JSONL on stdin. Output is JSONL on stdout or -o FILE.
+    """
+
+
+@main.command()
+@_common
+@click.option("--tier", type=click.Choice(["copies", "events"]), default="events", show_default=True,
+              help="copies: merge only near-identical texts; events: also merge different reports of one event.")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=_CLUSTER.threshold,
+              show_default=True, help="Estimated word-shingle Jaccard at or above which two documents are copies.")
+@click.option("--num-perm", type=click.IntRange(2, 1024), default=_CLUSTER.num_perm, show_default=True,
+              help="MinHash permutations per signature.")
+@click.option("--shingle-size", type=click.IntRange(1, 20), default=_CLUSTER.shingle_size, show_default=True,
+              help="Words per shingle for the copy tier.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=_CLUSTER.seed, show_default=True,
+              help="Seed of all randomness; the same input and seed give byte-identical output.")
+def run(**kw) -> None:
+    """Strip, cluster and write one canonical record per story, with provenance."""
+    config = Config(
+        strip=_strip_config(kw),
+        cluster=ClusterConfig(tier=kw["tier"], threshold=kw["threshold"], num_perm=kw["num_perm"],
+                              shingle_size=kw["shingle_size"], seed=kw["seed"]),
+        on_error=kw["on_error"],
+        jobs=kw["jobs"],
+    )
+
+    def produce(raw, stats, sink):
+        for rec in run_stream(raw, config, stats, sink):
+            yield dumps(rec)
+
+    _execute(kw, config, produce)
+
+
+@main.command()
+@_common
+@click.option("--explain", is_flag=True,
+              help="Print, for a person, each document's removed lines and the rule that removed them, instead of JSONL.")
+def strip(**kw) -> None:
+    """Remove page noise from each record; one output record per input record, in order."""
+    from .strip import explain
+
+    config = Config(strip=_strip_config(kw), on_error=kw["on_error"], jobs=kw["jobs"])
+
+    def produce(raw, stats, sink):
+        for rec, result in strip_stream(raw, config, stats, sink):
+            if kw["explain"]:
+                yield f"== {rec['id']}\n{explain(result)}\n".encode("utf-8", "surrogatepass")
+            else:
+                yield dumps(rec)
+
+    _execute(kw, config, produce)

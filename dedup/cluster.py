@@ -1,0 +1,82 @@
+"""Clustering: copies first (verified MinHash LSH), then same-event reports.
+
+Holds per-document signatures and small metadata only, never texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .config import ClusterConfig
+from .index import band_keys, candidate_pairs, lsh_params
+from .signature import estimated_jaccard
+
+
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected components; each label is the smallest member index.
+
+    >>> components(4, np.array([[2, 3], [0, 3]])).tolist()
+    [0, 1, 0, 0]
+    """
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if len(edges) == 0:
+        return np.arange(n, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    # relabel every component by its smallest member: independent of scipy's numbering
+    first = np.full(comp.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, comp, np.arange(n))
+    return first[comp]
+
+
+@dataclass(slots=True)
+class CopyClusters:
+    """Result of the copy tier.
+
+    Attributes:
+        labels: per document, the smallest index in its copy cluster.
+        candidates: LSH candidate pairs examined (after exact-copy collapse).
+        verified: candidate pairs at or above the threshold.
+    """
+
+    labels: np.ndarray
+    candidates: int
+    verified: int
+
+
+def copy_clusters(signatures: np.ndarray, content_keys: np.ndarray, empty: np.ndarray, config: ClusterConfig) -> CopyClusters:
+    """Group copies: identical token streams, then verified LSH pairs.
+
+    Args:
+        signatures: ``(n, num_perm)`` MinHash signatures.
+        content_keys: ``(n,)`` uint64 hash of each document's token stream;
+            equal keys are exact copies and skip LSH.
+        empty: ``(n,)`` bool, documents with no words; they never merge.
+        config: threshold, bands and seed.
+    """
+    n = len(signatures)
+    idx = np.arange(n, dtype=np.int64)
+    live = idx[~empty]
+    # 1. exact copies: same token stream (only among non-empty documents)
+    order = live[np.lexsort((live, content_keys[live]))]
+    same = np.flatnonzero(content_keys[order][1:] == content_keys[order][:-1])
+    exact_edges = np.stack((order[same], order[same + 1]), axis=-1)
+    # 2. near copies among one representative per exact group
+    is_rep = np.ones(len(order), dtype=bool)
+    is_rep[same + 1] = False
+    reps = np.sort(order[is_rep])
+    bands, rows = lsh_params(config.threshold, config.num_perm, config.recall_at_threshold)
+    cand = candidate_pairs(band_keys(signatures[reps], bands, rows, config.seed))
+    cand = reps[cand] if len(cand) else cand
+    if len(cand):
+        sims = estimated_jaccard(signatures[cand[:, 0]], signatures[cand[:, 1]])
+        near_edges = cand[sims >= config.threshold]
+    else:
+        near_edges = cand
+    edges = np.concatenate((exact_edges.reshape(-1, 2), near_edges.reshape(-1, 2))).astype(np.int64)
+    return CopyClusters(components(n, edges), candidates=len(cand), verified=len(near_edges))

@@ -1,0 +1,144 @@
+"""The record types: one slotted dataclass per document, one per provenance entry.
+
+Only :func:`from_record` (reading) and the writer touch raw dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import re
+from dataclasses import dataclass, field
+
+from .errors import InputError
+
+#: Fields with a meaning to ``dedup``; everything else is carried through untouched.
+KNOWN_FIELDS = ("id", "text", "html", "title", "url", "date", "source")
+_OPTIONAL_STR_FIELDS = ("title", "url", "date", "source")
+
+
+@dataclass(slots=True)
+class Document:
+    """One input document.
+
+    Attributes:
+        id: unique id within the run.
+        index: 0-based position in the input stream (the last tie-breaker).
+        where: ``file:line`` it came from, for messages and provenance.
+        text: plain text to strip (may still carry page noise), or None.
+        html: raw HTML to extract, or None. Exactly one of text/html is used;
+            ``html`` wins when both are given.
+        title, url, date, source: optional metadata; ``date`` is normalised
+            to ISO 8601 when it can be parsed (see :func:`parse_date`).
+        extra: all other fields of the input record, carried through untouched.
+    """
+
+    id: str
+    index: int
+    where: str
+    text: str | None = None
+    html: str | None = None
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    source: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        """Where the document came from, for provenance: its URL, otherwise ``file:line``."""
+        return self.url or self.where
+
+    @property
+    def day(self) -> _dt.date | None:
+        """The publication day, when the date could be parsed."""
+        return parse_date(self.date)
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def from_record(record: object, where: str, index: int) -> Document:
+    """Validate one decoded input record and build a :class:`Document`.
+
+    Raises:
+        InputError: with a reason code (``not_object``, ``missing_id``,
+            ``bad_type``, ``missing_text``) and a message that says how to fix it.
+
+    >>> d = from_record({"id": "a", "text": "Hi", "lang": "en"}, "in.jsonl:1", 0)
+    >>> d.id, d.text, d.extra
+    ('a', 'Hi', {'lang': 'en'})
+    >>> from_record({"id": "a", "text": 123}, "in.jsonl:2", 1)
+    Traceback (most recent call last):
+    ...
+    dedup.errors.InputError: in.jsonl:2: field 'text' must be a string, got int
+    """
+    if not isinstance(record, dict):
+        raise InputError(where, "not_object", f"record must be a JSON object, got {_json_type(record)}", record)
+    rid = record.get("id")
+    if rid is None:
+        raise InputError(where, "missing_id", "record has no 'id': give every record a unique string id", record)
+    if isinstance(rid, bool) or not isinstance(rid, (str, int)):
+        raise InputError(where, "bad_type", f"field 'id' must be a string, got {_type_name(rid)}", record)
+    rid = str(rid)
+    if not rid:
+        raise InputError(where, "missing_id", "record has an empty 'id': give every record a unique string id", record)
+    for name in ("text", "html", *_OPTIONAL_STR_FIELDS):
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InputError(where, "bad_type", f"field {name!r} must be a string, got {_type_name(value)}", record)
+    text, html = record.get("text"), record.get("html")
+    if text is None and html is None:
+        raise InputError(where, "missing_text", "record has neither 'text' nor 'html': add one of them", record)
+    date = record.get("date")
+    day = parse_date(date)
+    return Document(
+        id=rid,
+        index=index,
+        where=where,
+        text=text,
+        html=html,
+        title=record.get("title"),
+        url=record.get("url"),
+        date=day.isoformat() if day else date,
+        source=record.get("source"),
+        extra={k: v for k, v in record.items() if k not in KNOWN_FIELDS},
+    )
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_date(value: str | None) -> _dt.date | None:
+    """Parse the common date formats to a day: ISO 8601 and RFC 2822.
+
+    Times and zones are dropped: the event tier compares days. Unparseable
+    values give None and are carried as they are.
+
+    >>> parse_date("2025-08-04"), parse_date("2025-08-04T10:00:00Z")
+    (datetime.date(2025, 8, 4), datetime.date(2025, 8, 4))
+    >>> parse_date("Mon, 04 Aug 2025 10:00:00 +0000")
+    datetime.date(2025, 8, 4)
+    >>> parse_date("None") is None, parse_date("soon") is None
+    (True, True)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    m = _ISO_DATE.match(value)
+    if m:
+        try:
+            return _dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.date() if parsed else None

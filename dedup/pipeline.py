@@ -1,0 +1,471 @@
+"""The pipeline: validate, strip, sign, cluster, write. One barrier, at clustering.
+
+Per-document work (strip, shingles, signatures, event features) runs in
+batches, in worker processes when ``config.jobs > 1``; the results come back
+in input order, so output does not depend on the number of workers. What the
+clustering step keeps per document is small: a signature, a few numbers and a
+spool offset. Clean texts wait in a temporary spool until they are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import orjson
+
+from . import __version__
+from .cluster import copy_clusters
+from .config import Config
+from .document import Document, from_record
+from .errors import DedupError, InputError
+from .events import cluster_events, event_doc
+from .io import RawRecord, Spool
+from .signature import TOKEN_RE, Signer, estimated_jaccard
+from .strip import HtmlStripper, StripResult, strip_text
+from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, canonical_reason, cluster_id
+
+log = logging.getLogger("dedup")
+
+# Documents handed to a worker at a time. Large enough to amortise IPC and to
+# batch the MinHash permutations; small enough to keep memory flat.
+BATCH = 256
+
+
+# --------------------------------------------------------------------------- accounting
+@dataclass(slots=True)
+class Stats:
+    """Counters of one run. ``records_in == documents + skipped + quarantined`` always,
+    and after ``run`` every document is a member of exactly one output cluster."""
+
+    records_in: int = 0
+    documents: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    clusters: int = 0
+    members: Counter = field(default_factory=Counter)
+    lines_removed: int = 0
+    strip_methods: Counter = field(default_factory=Counter)
+    empty_after_strip: int = 0
+    copy_candidates: int = 0
+    copy_verified: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        out = {
+            "records_in": self.records_in,
+            "documents": self.documents,
+            "skipped": self.skipped,
+            "quarantined": self.quarantined,
+            "reasons": dict(sorted(self.reasons.items())),
+            "clusters": self.clusters,
+            "members": dict(sorted(self.members.items())),
+            "lines_removed": self.lines_removed,
+            "strip_methods": dict(sorted(self.strip_methods.items())),
+            "empty_after_strip": self.empty_after_strip,
+            "copy_candidates": self.copy_candidates,
+            "copy_verified": self.copy_verified,
+            "seconds": round(self.seconds, 3),
+            "docs_per_second": round(self.documents / self.seconds, 1) if self.seconds > 0 else None,
+        }
+        out["balanced"] = self.records_in == self.documents + self.skipped + self.quarantined
+        return out
+
+
+class Policy:
+    """Applies ``on_error`` to a bad record: raise, count, or quarantine with its reason."""
+
+    def __init__(self, config: Config, stats: Stats, quarantine: Callable[[dict], None] | None) -> None:
+        self.mode = config.on_error
+        self.stats = stats
+        self.sink = quarantine
+
+    def reject(self, err: InputError, *, refusal: bool = False) -> None:
+        """Deal with one bad record. Refusals (size or time limits) never stop the run."""
+        if self.mode == "fail" and not refusal:
+            raise err
+        self.stats.reasons[err.reason] += 1
+        if self.mode == "quarantine" and self.sink is not None:
+            self.stats.quarantined += 1
+            self.sink({"where": err.where, "reason": err.reason, "message": err.message, "record": err.raw})
+        else:
+            self.stats.skipped += 1
+            if refusal:
+                log.warning("%s", err)
+
+
+# --------------------------------------------------------------------------- per-document work
+@dataclass(slots=True)
+class Processed:
+    """What per-document work returns: everything clustering and writing need."""
+
+    blob: bytes  # the output record without provenance, as a JSONL line
+    summary: dict  # strip summary for provenance
+    n_words: int
+    content_key: int
+    signature: np.ndarray | None
+    event: object  # EventDoc or None
+    strip: StripResult | None = None  # kept only for the strip command
+
+
+def base_record(doc: Document, text: str) -> dict:
+    """The output record of a document: its fields, clean text, and carried extras."""
+    rec: dict = {"id": doc.id, "text": text}
+    for name in ("title", "url", "date", "source"):
+        value = getattr(doc, name)
+        if value is not None:
+            rec[name] = value
+    for k, v in doc.extra.items():
+        if k not in ("strip", "provenance"):
+            rec[k] = v
+    return rec
+
+
+class Worker:
+    """Per-process state, built once: the HTML stripper and the signer."""
+
+    def __init__(self, config: Config, with_features: bool = True) -> None:
+        self.config = config
+        self.html = HtmlStripper(config.strip)
+        self.signer = Signer(config.cluster)
+        self.with_features = with_features
+        self.events = config.cluster.tier == "events"
+
+    def strip(self, doc: Document) -> StripResult:
+        limit = self.config.strip
+        if doc.html is not None:
+            if len(doc.html) > limit.max_html_bytes:
+                raise InputError(
+                    doc.where, "html_too_large",
+                    f"HTML of {len(doc.html):,} characters exceeds the limit of {limit.max_html_bytes:,} (--max-html-bytes)",
+                )
+            return self.html(doc.html, doc.url)
+        if len(doc.text) > limit.max_text_bytes:
+            raise InputError(
+                doc.where, "text_too_large",
+                f"text of {len(doc.text):,} characters exceeds the limit of {limit.max_text_bytes:,} (--max-text-bytes)",
+            )
+        return strip_text(doc.text, limit)
+
+    def process(self, docs: list[Document], keep_strip: bool = False) -> list:
+        """Process a batch; each item is a :class:`Processed` or the refusal InputError."""
+        out: list = []
+        shingles: list = []
+        for doc in docs:
+            try:
+                result = self.strip(doc)
+            except InputError as err:
+                out.append(err)
+                continue
+            except DedupError as err:  # a typed refusal from the strippers (size, time)
+                reason = getattr(err, "reason", "strip_refused")
+                out.append(InputError(doc.where, reason, str(err)))
+                continue
+            text = result.text
+            toks = TOKEN_RE.findall(text.casefold())
+            key = int.from_bytes(hashlib.blake2b(" ".join(toks).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+            shingles.append(self.signer.shingles(text) if self.with_features else None)
+            event = event_doc(text, doc.title, doc.day) if (self.with_features and self.events) else None
+            out.append(
+                Processed(
+                    blob=orjson.dumps(base_record(doc, text)),
+                    summary=result.summary(),
+                    n_words=len(toks),
+                    content_key=key,
+                    signature=None,
+                    event=event,
+                    strip=result if keep_strip else None,
+                )
+            )
+        if self.with_features and shingles:
+            done = [p for p in out if isinstance(p, Processed)]
+            for p, sig in zip(done, self.signer.signatures_from_shingles(shingles)):
+                p.signature = sig
+        return out
+
+    def close(self) -> None:
+        self.html.close()
+
+
+# The worker process's own state, set once by the pool initializer. It lives
+# only inside pool processes, never in the parent.
+_WORKER: tuple[Worker, bool] | None = None
+
+
+def _init_worker(config: Config, with_features: bool, keep_strip: bool) -> None:
+    global _WORKER
+    _WORKER = (Worker(config, with_features), keep_strip)
+
+
+def _work(docs: list[Document]) -> list:
+    worker, keep_strip = _WORKER
+    return worker.process(docs, keep_strip)
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _process_all(docs: Iterable[Document], config: Config, with_features: bool, keep_strip: bool) -> Iterator[tuple[Document, object]]:
+    """(document, Processed or refusal) in input order, with ``config.jobs`` processes."""
+    if config.jobs == 1:
+        worker = Worker(config, with_features)
+        try:
+            for batch in _batches(docs, BATCH):
+                yield from zip(batch, worker.process(batch, keep_strip))
+        finally:
+            worker.close()
+        return
+    ctx = multiprocessing.get_context("forkserver")
+    with ctx.Pool(config.jobs, initializer=_init_worker, initargs=(config, with_features, keep_strip)) as pool:
+        # feed a bounded window of batches so memory stays flat on huge inputs
+        window: list = []
+        for batch in _batches(docs, BATCH):
+            window.append((batch, pool.apply_async(_work, (batch,))))
+            if len(window) >= 2 * config.jobs:
+                b, res = window.pop(0)
+                yield from zip(b, res.get())
+        for b, res in window:
+            yield from zip(b, res.get())
+
+
+# --------------------------------------------------------------------------- validation
+def documents(raw: Iterable[RawRecord], policy: Policy) -> Iterator[Document]:
+    """Validate raw records into documents, applying the bad-record policy."""
+    seen: set[str] = set()
+    stats = policy.stats
+    for rr in raw:
+        stats.records_in += 1
+        if rr.error is not None:
+            policy.reject(rr.error)
+            continue
+        try:
+            doc = from_record(rr.record, rr.where, stats.records_in - 1)
+        except InputError as err:
+            policy.reject(err)
+            continue
+        if doc.id in seen:
+            policy.reject(
+                InputError(rr.where, "duplicate_id", f"duplicate id {doc.id!r}: ids must be unique in a run", rr.record)
+            )
+            continue
+        seen.add(doc.id)
+        yield doc
+
+
+def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterator[RawRecord]:
+    """Wrap in-memory records (dicts) for the pipeline; ``where`` is ``<records>:N``."""
+    for i, rec in enumerate(records, 1):
+        yield RawRecord(f"{name}:{i}", record=rec)
+
+
+# --------------------------------------------------------------------------- strip only
+def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantine=None) -> Iterator[tuple[dict, StripResult]]:
+    """One output record per valid input record, in input order, each with its ``strip`` info."""
+    policy = Policy(config, stats, quarantine)
+    t0 = time.perf_counter()
+    for doc, res in _process_all(documents(raw, policy), config, with_features=False, keep_strip=True):
+        if isinstance(res, InputError):
+            policy.reject(res, refusal=True)
+            continue
+        stats.documents += 1
+        stats.lines_removed += len(res.strip.removed)
+        stats.strip_methods[res.strip.method] += 1
+        rec = orjson.loads(res.blob)
+        rec["strip"] = res.strip.to_record()
+        yield rec, res.strip
+    stats.seconds = time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- run
+class Ledger:
+    """Everything clustering and writing keep per document: no texts."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.origins: list[str] = []
+        self.index: list[int] = []
+        self.days: list[int | None] = []
+        self.summaries: list[dict] = []
+        self.n_words: list[int] = []
+        self.keys: list[int] = []
+        self.offsets: list[tuple[int, int]] = []
+        self.sigs: list[np.ndarray] = []
+        self.events: list = []
+
+    def add(self, doc: Document, p: Processed, offset: int) -> None:
+        self.ids.append(doc.id)
+        self.origins.append(doc.origin)
+        self.index.append(doc.index)
+        day = doc.day
+        self.days.append(day.toordinal() if day else None)
+        self.summaries.append(p.summary)
+        self.n_words.append(p.n_words)
+        self.keys.append(p.content_key)
+        self.offsets.append((offset, len(p.blob)))
+        self.sigs.append(p.signature)
+        self.events.append(p.event)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def canonical_key(self, i: int) -> tuple:
+        return canonical_key(self.n_words[i], self.days[i], self.ids[i], self.index[i])
+
+
+@dataclass(slots=True)
+class Clustering:
+    """Final partition: copy labels, representatives' event clusters, final labels."""
+
+    copy_labels: np.ndarray
+    labels: np.ndarray
+    rep_of: dict  # copy label -> representative doc index
+    rep_pos: dict  # representative doc index -> position given to the event tier
+    events: object  # EventClusters or None
+
+
+def cluster(ledger: Ledger, config: Config, stats: Stats) -> Clustering:
+    """Copies first, then events among one representative per copy cluster."""
+    n = len(ledger)
+    sigs = np.vstack(ledger.sigs) if n else np.empty((0, config.cluster.num_perm), dtype=np.uint32)
+    keys = np.array(ledger.keys, dtype=np.uint64)
+    empty = np.array(ledger.n_words, dtype=np.int64) == 0
+    stats.empty_after_strip = int(empty.sum())
+    copies = copy_clusters(sigs, keys, empty, config.cluster)
+    stats.copy_candidates, stats.copy_verified = copies.candidates, copies.verified
+    # representative of each copy cluster: its canonical member
+    rep_of: dict[int, int] = {}
+    for i, lab in enumerate(copies.labels.tolist()):
+        cur = rep_of.get(lab)
+        if cur is None or ledger.canonical_key(i) < ledger.canonical_key(cur):
+            rep_of[lab] = i
+    labels = copies.labels
+    events = None
+    rep_pos: dict[int, int] = {}
+    if config.cluster.tier == "events" and n:
+        reps = sorted(rep_of.values())
+        live = [r for r in reps if not empty[r]]
+        rep_pos = {r: k for k, r in enumerate(live)}
+        events = cluster_events([ledger.events[r] for r in live], config.events)
+        ev_labels = np.asarray(events.labels)
+        rep_label = {r: live[ev_labels[k]] for k, r in enumerate(live)}
+        labels = np.array([rep_label.get(rep_of[c], rep_of[c]) for c in copies.labels.tolist()], dtype=np.int64)
+    return Clustering(copies.labels, labels, rep_of, rep_pos, events)
+
+
+def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: Stats) -> Iterator[dict]:
+    """One canonical record per cluster, ordered by first appearance, with provenance."""
+    groups: dict[int, list[int]] = {}
+    for i, lab in enumerate(cl.labels.tolist()):
+        groups.setdefault(lab, []).append(i)
+    fingerprint = config.fingerprint()
+    sigs = ledger.sigs
+    for members in sorted(groups.values(), key=lambda m: m[0]):
+        keys = [ledger.canonical_key(i) for i in members]
+        c_pos = min(range(len(members)), key=keys.__getitem__)
+        c = members[c_pos]
+        ordered = [c] + [i for i in members if i != c]
+        entries = []
+        for i in ordered:
+            entry: dict = {"id": ledger.ids[i], "source": ledger.origins[i]}
+            if i == c:
+                entry["relation"], entry["similarity"] = CANONICAL, 1.0
+            elif cl.copy_labels[i] == cl.copy_labels[c]:
+                entry["relation"] = DUPLICATE
+                entry["similarity"] = round(float(estimated_jaccard(sigs[i], sigs[c])), 4)
+            else:
+                ri, rc = cl.rep_of[int(cl.copy_labels[i])], cl.rep_of[int(cl.copy_labels[c])]
+                score, evidence = cl.events.explain(cl.rep_pos[ri], cl.rep_pos[rc])
+                entry["relation"], entry["similarity"] = SAME_EVENT, round(float(score), 4)
+                if ri != i:
+                    evidence = {**evidence, "via": ledger.ids[ri]}
+                entry["evidence"] = evidence
+            entry["strip"] = ledger.summaries[i]
+            stats.members[entry["relation"]] += 1
+            entries.append(entry)
+        rec = orjson.loads(spool.read(*ledger.offsets[c]))
+        rec["provenance"] = {
+            "cluster_id": cluster_id([ledger.ids[i] for i in members]),
+            "canonical_reason": canonical_reason(keys, c_pos),
+            "size": len(members),
+            "members": entries,
+            "tier": config.cluster.tier,
+            "config": fingerprint,
+            "version": __version__,
+        }
+        stats.clusters += 1
+        yield rec
+
+
+def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantine=None) -> Iterator[dict]:
+    """Strip, cluster and write, streaming output records as they are ready."""
+    policy = Policy(config, stats, quarantine)
+    t0 = time.perf_counter()
+    ledger = Ledger()
+    with Spool() as spool:
+        for doc, res in _process_all(documents(raw, policy), config, with_features=True, keep_strip=False):
+            if isinstance(res, InputError):
+                policy.reject(res, refusal=True)
+                continue
+            stats.documents += 1
+            stats.lines_removed += res.summary["lines_removed"]
+            stats.strip_methods[res.summary["method"]] += 1
+            ledger.add(doc, res, spool.append(res.blob))
+        cl = cluster(ledger, config, stats)
+        yield from write(ledger, cl, spool, config, stats)
+    stats.seconds = time.perf_counter() - t0
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What :func:`run` returns: output records, counters and quarantined records."""
+
+    records: list[dict]
+    stats: dict
+    quarantined: list[dict]
+
+
+def run(records: Iterable[object], config: Config | None = None) -> RunResult:
+    """Strip, cluster and write in-memory records; the library form of ``dedup run``.
+
+    Args:
+        records: dicts with ``id`` and ``text`` or ``html`` (plus optional
+            ``title``, ``url``, ``date``, ``source`` and any other fields).
+        config: a :class:`~dedup.config.Config`; defaults to ``Config()``.
+
+    Raises:
+        InputError: a bad record when ``config.on_error == "fail"``.
+
+    >>> out = run([{"id": "a", "text": "One two three four five six."},
+    ...            {"id": "b", "text": "One two three four five six."}])
+    >>> [(m["id"], m["relation"]) for m in out.records[0]["provenance"]["members"]]
+    [('a', 'canonical'), ('b', 'duplicate')]
+    """
+    config = config or Config()
+    stats = Stats()
+    quarantined: list[dict] = []
+    out = list(run_stream(records_as_raw(records), config, stats, quarantined.append))
+    return RunResult(out, stats.to_dict(), quarantined)
+
+
+def strip(records: Iterable[object], config: Config | None = None) -> RunResult:
+    """Strip in-memory records one-to-one; the library form of ``dedup strip``."""
+    config = config or Config()
+    stats = Stats()
+    quarantined: list[dict] = []
+    out = [rec for rec, _ in strip_stream(records_as_raw(records), config, stats, quarantined.append)]
+    return RunResult(out, stats.to_dict(), quarantined)

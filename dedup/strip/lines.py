@@ -1,0 +1,170 @@
+"""Plain-text path: decide, line by line, what is article and what is noise.
+
+The decision runs in a fixed order, and the first step that claims a line
+names its removal:
+
+1. ``no_words``: a line without a letter or digit ("*", "• • •").
+2. The named rules of :mod:`.patterns` (``date``, ``ticker``,
+   ``comment_form``, ``cross_link``, ``share_follow``, ``chrome``, ``cta``,
+   ``section_label``, ``credit``, ``tags``), each bounded in length so a
+   real sentence that happens to start like a prompt survives.
+3. ``repeated_line``: a short line seen on many pages of the run
+   (:mod:`.repeats`), when the caller supplies run statistics.
+4. ``model:<feature>``: the learned line model of :mod:`.model`; the
+   feature named is the one that pulled the line's score down most.
+5. ``block:<rule>``: a short run of short lines wedged between removed
+   lines is furniture of the same kind ("Bitcoin / Bitcoin" between two
+   ticker prices).
+
+Steps 4 and 5 look at neighbouring lines, so removing lines can change
+them. The classifier therefore re-runs on its own output until nothing
+changes, which makes ``strip_text`` idempotent by construction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import Removal, StripRefused, StripResult
+from .config import StripConfig
+from .patterns import compile_rules
+
+_DEFAULT = StripConfig()
+_RULES = compile_rules()
+_HAS_WORD = re.compile(r"\w")
+
+#: Longest line, in words, each prefix rule may remove. A prompt is short;
+#: a sentence that merely starts with "Share" or "Register" is not. The
+#: longest prompts on the seeds and dev pages ("Enter your email address
+#: to subscribe to this blog and receive notifications ...") are 17-25 words.
+_MAX_WORDS = {
+    "date": 12,
+    "ticker": 8,
+    "comment_form": 30,
+    "cross_link": 30,
+    "share_follow": 30,
+    "chrome": 8,
+    "cta": 30,
+    "section_label": 6,
+    "credit": 20,
+    "tags": 40,
+}
+
+#: A block run: at most this many lines, each at most this many words and
+#: not ending like a sentence. Five lines covers "OPENVC / Latest Market
+#: Prices / Bitcoin / Bitcoin" in seed 002; headings inside an article sit
+#: next to paragraphs, never between two removed lines.
+_BLOCK_MAX_LINES = 5
+_BLOCK_MAX_WORDS = 4
+_SENTENCE_END = (".", "!", "?", "。", "!", "?", '."', ".”", "?”", "!”", ':"', ".'")
+
+
+def rule_of(line: str) -> str | None:
+    """The context-free rule that removes ``line``, or None.
+
+    >>> rule_of("Read More: Two US Teams Arriving Pakistan Diplomacy Gains Traction")
+    'cross_link'
+    >>> rule_of("Sunday, January 25, 2026")
+    'date'
+    >>> rule_of("Focus on Counterterrorism") is None
+    True
+    """
+    if not _HAS_WORD.search(line):
+        return "no_words"
+    m = _RULES.match(line)
+    if m is None:
+        return None
+    rule = m.lastgroup or "rule"
+    if len(line.split()) > _MAX_WORDS.get(rule, 30):
+        return None
+    return rule
+
+
+def _is_short(line: str) -> bool:
+    return line.count(" ") < _BLOCK_MAX_WORDS and not line.endswith(_SENTENCE_END)
+
+
+def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
+    """Claim short runs of short lines that sit between two removed lines.
+
+    >>> _block_rules(["$1.00", "Bitcoin", "Bitcoin", "$2.00", "Text."], ["ticker", None, None, "ticker", None])
+    ['ticker', 'block:ticker', 'block:ticker', 'ticker', None]
+    """
+    out = list(rules)
+    n = len(lines)
+    i = 0
+    while i < n:
+        if out[i] is not None or i == 0 or rules[i - 1] is None:
+            i += 1
+            continue
+        j = i
+        while j < n and rules[j] is None and j - i < _BLOCK_MAX_LINES and _is_short(lines[j]):
+            j += 1
+        if j < n and j > i and rules[j] is not None:
+            left = rules[i - 1] or ""
+            tag = "block:" + (left.split(":", 1)[1] if left.startswith("block:") else left.split(":", 1)[0])
+            for k in range(i, j):
+                out[k] = tag
+        i = max(j, i + 1)
+    return out
+
+
+def _classify(lines: list[str], config: StripConfig, repeated) -> list[str | None]:
+    """One pass: the rule removing each line, or None to keep it."""
+    rules = [rule_of(ln) for ln in lines]
+    if repeated is not None and len(repeated):
+        limit = config.repeat_max_words
+        for i, ln in enumerate(lines):
+            if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
+                rules[i] = "repeated_line"
+    return _block_rules(lines, rules)
+
+
+def strip_text(text: str, config: StripConfig | None = None, repeated=None) -> StripResult:
+    """Remove noise lines from already-extracted text.
+
+    Args:
+        text: the page flattened to text, noise included.
+        config: limits and switches; the defaults suit news pages.
+        repeated: optional :class:`~dedup.strip.repeats.RepeatedLines` of
+            the current run, enabling the ``repeated_line`` rule.
+
+    Returns:
+        The kept lines, stripped of surrounding whitespace and joined with
+        ``"\\n"``, and one :class:`Removal` per removed line (1-based line
+        numbers of ``text``).
+
+    Raises:
+        StripRefused: the text is larger than ``config.max_text_bytes``.
+
+    >>> r = strip_text("Related Posts\\n\\nA headline\\nThe story, told well.\\nLEAVE A REPLY")
+    >>> r.text
+    'A headline\\nThe story, told well.'
+    >>> [(x.line, x.rule) for x in r.removed]
+    [(1, 'chrome'), (5, 'comment_form')]
+    """
+    cfg = config or _DEFAULT
+    if len(text) > cfg.max_text_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > cfg.max_text_bytes:
+        raise StripRefused("text_too_large", f"text is larger than max_text_bytes={cfg.max_text_bytes}")
+    numbers: list[int] = []
+    lines: list[str] = []
+    for i, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if s:
+            numbers.append(i)
+            lines.append(s)
+    removed: list[Removal] = []
+    for _ in range(cfg.max_passes):
+        rules = _classify(lines, cfg, repeated)
+        if not any(rules):
+            break
+        keep_n, keep_l = [], []
+        for n, ln, rule in zip(numbers, lines, rules):
+            if rule is None:
+                keep_n.append(n)
+                keep_l.append(ln)
+            else:
+                removed.append(Removal(n, ln, rule))
+        numbers, lines = keep_n, keep_l
+    removed.sort(key=lambda r: r.line)
+    return StripResult("\n".join(lines), tuple(removed), "lines")

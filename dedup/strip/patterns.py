@@ -1,0 +1,159 @@
+"""Line patterns of the plain-text classifier: the explicit, named rules.
+
+Each rule is a regular expression matched with ``re.match`` against one
+stripped line, so it is anchored at the line start and every pattern stays
+linear on adversarial input (no nested quantifiers, every branch anchored;
+``tests/test_strip_redos.py`` times them on 100k-character lines). The rules
+name page furniture in any site's template; none is keyed on a domain.
+
+Phrase lists are multilingual where a page's furniture commonly is
+(English, German, Spanish, French, Italian, Portuguese, Dutch). The
+learned model (``model.py``) catches what these lists miss; the rules
+are here because they are exact, cheap and explain themselves.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Month names in the languages above, for bare date lines.
+_MONTHS = (
+    r"jan(?:uary|uar|vier|\.)?|feb(?:ruary|ruar|rero|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|mai|jun(?:e|i|\.)?"
+    r"|jul(?:y|i|\.)?|aug(?:ust|\.)?|sep(?:tember|t|\.)?|oct(?:ober|\.)?|okt(?:ober)?|nov(?:ember|\.)?"
+    r"|dec(?:ember|\.)?|dez(?:ember)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre"
+    r"|octubre|noviembre|diciembre|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre"
+    r"|octobre|novembre|décembre|märz|maerz|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
+    r"|dicembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro"
+)
+_WEEKDAYS = (
+    r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunes|martes|miércoles|jueves|viernes"
+    r"|sábado|domingo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+)
+_TIME = r"(?:\s*(?:[-|,·•]|at|um|a las|à)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)?(?:\s*[a-z]{2,4})?)?"
+
+#: A line that is only a date (and maybe a weekday and a time): a page-top or
+#: byline-row date with nothing to say. "Posted January 1, 2008" is kept.
+DATE = (
+    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?"
+    rf"(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?:{_MONTHS})\s+(?:de\s+)?\d{{4}}"
+    rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
+    rf"{_TIME}\s*$"
+)
+
+#: Market tickers: a bare price, a bare percentage, a symbol with a price
+#: or change, a "Logo" line ending in a price.
+TICKER = (
+    r"(?:[-+▲▼↑↓]\s?)?(?:[$€£¥₹]\s?\d[\d,]*(?:\.\d+)?(?:\s?[kmbt])?|\d[\d,]*(?:\.\d+)?\s?[$€£%])"
+    r"(?:\s*\(?[-+▲▼]?\s?\d[\d,]*(?:\.\d+)?%\)?)?\s*$"
+    r"|(?-i:[A-Z][A-Z0-9]{1,5})(?:/(?-i:[A-Z]{3}))?\s+[-+▲▼]?\s?[$€£]?\d[\d,]*\.\d+\s?%?"
+    r"(?:\s+\(?[-+▲▼]?\d[\d,]*\.\d+%\)?)?\s*$"
+    r"|(?:\S+\s+){0,3}(?:logo|coin|token)\s+(?:\S+\s+){0,3}[$€£]\d[\d,]*(?:\.\d+)?\s*$"
+)
+
+#: Comment forms under an article.
+COMMENT_FORM = (
+    r"(?:leave|post|add|write|submit)\s+(?:a\s+|your\s+)?(?:reply|comment|response)"
+    r"|(?:please\s+)?enter\s+your\s+(?:comment|name|website)"
+    r"|your\s+e-?mail\s+address\s+will\s+not\s+be\s+published"
+    r"|required\s+fields\s+are\s+marked|cancel\s+reply|you\s+must\s+be\s+logged\s+in\s+to"
+    r"|(?:\d+\s+)?comments?\s*(?:\(\d+\))?\s*$|no\s+comments(?:\s+yet)?\s*$"
+    r"|(?:be\s+the\s+first\s+to|join\s+the\s+(?:discussion|conversation)|view\s+comments|show\s+comments)"
+    r"|save\s+my\s+name,?\s+e-?mail|notify\s+me\s+of\s+(?:new|follow)"
+    r"|this\s+site\s+uses\s+akismet|comments\s+are\s+closed"
+    r"|deja\s+(?:una\s+respuesta|un\s+comentario)|schreibe?\s+einen\s+kommentar|kommentar\s+(?:verfassen|schreiben)"
+    r"|laisser\s+un\s+commentaire|lascia\s+un\s+commento|deixe\s+(?:uma\s+resposta|um\s+comentário)"
+)
+
+#: Share and follow bars, and the social-network lists they flatten to.
+SHARE_FOLLOW = (
+    r"(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s*[:!]?\s*$"
+    r"|(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s+(?:this|the|on|via|to|with|your|it|now"
+    r"|article|story|post|page|link|these|our|artikel|esta|este|cet|cette|questo)\b(?:\s+[^\s.!?]+){0,6}\s*$"
+    r"|(?:follow\s+us|folgen\s+sie\s+uns|folge\s+uns|s[ií]guenos|suivez[-\s]nous|seguici|siga-nos|volg\s+ons)\b"
+    r"|(?:click\s+to\s+share|tweet\s+this|pin\s+it|email\s+this|print\s+this)\b"
+    r"|(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print|copy\s+link"
+    r"|instagram|youtube|tiktok|messenger|flipboard)"
+    r"(?:\s*[,|/·•]?\s*(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print"
+    r"|copy\s+link|instagram|youtube|tiktok|messenger|flipboard)){0,12}\s*$"
+)
+
+#: Links to other stories: "Read: ...", "Read more: ...", "Lea también: ...".
+CROSS_LINK = (
+    r"(?:read|read\s+more|read\s+also|also\s+read|must\s+read|see\s+also|related|more|watch|listen"
+    r"|recommended|suggested|related\s+(?:story|article|coverage|content|reading)|more\s+on\s+this"
+    r"|lea\s+también|lee\s+también|leer\s+más|lea\s+más|te\s+puede\s+interesar|lesen\s+sie\s+auch|mehr\s+zum\s+thema"
+    r"|auch\s+interessant|lire\s+aussi|à\s+lire\s+aussi|a\s+lire\s+aussi|lisez\s+aussi|leggi\s+anche"
+    r"|leia\s+também|leia\s+mais|lees\s+ook)"
+    r"\s*(?::|»|>>|›|–\s|—\s|-\s|\|)\s*\S"
+)
+
+#: Calls to action: subscribe, sign in, donate, cookie notices, downloads.
+CTA = (
+    r"(?:subscribe|sign\s+up|signup|sign\s+in|log\s+in|login|register|donate|support\s+(?:us|our)"
+    r"|get\s+(?:the|our)\s+(?:latest|newsletter|app|daily)|(?:please\s+)?enter\s+your\s+e-?mail"
+    r"|click\s+here|tap\s+here|we\s+use\s+cookies|this\s+(?:web)?site\s+uses\s+cookies|accept\s+(?:all\s+)?cookies"
+    r"|by\s+(?:clicking|continuing|using\s+this\s+site)|already\s+(?:a\s+subscriber|have\s+an\s+account)"
+    r"|abonnieren|jetzt\s+(?:abonnieren|anmelden|registrieren)|anmelden|suscr[ií]bete|suscribirse|iniciar\s+sesi[oó]n"
+    r"|s'abonner|abonnez-vous|se\s+connecter|iscriviti|assine|inscreva-se)\b"
+    r"|download\s+(?:the\s+|our\s+)?\S+(?:\s+app)?\s*$"
+)
+
+#: Navigation and page furniture, matched as the whole line.
+CHROME = (
+    r"(?:related\s+(?:posts?|articles?|stories|news|content|topics|videos?)|popular\s+(?:articles?|posts?|stories|news|now)"
+    r"|most\s+(?:popular|read|viewed|shared|commented)|top\s+\d+\s+(?:this\s+week|today|stories|news|posts|articles)"
+    r"|top\s+stories|trending(?:\s+(?:now|news|stories|topics))?|recommended(?:\s+for\s+you)?|editor'?s\s+picks?"
+    r"|you\s+(?:may|might)\s+also\s+like|more\s+(?:stories|news|articles|from\s+\S+(?:\s+\S+)?)"
+    r"|(?:latest|recent)\s+(?:news|posts?|stories|articles|updates|videos)|read\s+next|up\s+next|what\s+to\s+read\s+next"
+    r"|advertisement|advertising|sponsored(?:\s+content)?|ad|ads|publicidad|anuncio|anzeige|werbung|publicité"
+    r"|skip\s+to\s+(?:main\s+)?content|exit\s+mobile\s+version|back\s+to\s+top|toggle\s+navigation|main\s+menu|menu"
+    r"|search|home|close|loading|tags?|topics|categories|print|email|next|previous|prev|more|show\s+more|load\s+more"
+    r"|read\s+more|continue\s+reading|see\s+more|view\s+all|see\s+all|all\s+rights\s+reserved|privacy\s+policy"
+    r"|terms\s+(?:of\s+(?:use|service)|and\s+conditions)|cookie\s+policy|contact\s+us|about\s+us|sitemap"
+    r"|noticias\s+relacionadas|art[ií]culos\s+relacionados|lo\s+m[aá]s\s+le[ií]do|m[aá]s\s+le[ií]das?|mehr\s+zum\s+thema"
+    r"|weitere\s+artikel|meistgelesen|das\s+k[oö]nnte\s+sie\s+auch\s+interessieren|articles\s+similaires|[àa]\s+lire\s+aussi"
+    r"|les\s+plus\s+lus|leggi\s+anche|pi[uù]\s+letti|mais\s+lidas|gerelateerde\s+artikelen)"
+    r"\s*[:.»›>|]*\s*$"
+)
+
+#: "Politics & Government": a site section label of two title-case parts.
+SECTION_LABEL = r"(?-i:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)? & [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?)$"
+
+#: Copyright and photo-credit lines.
+CREDIT = (
+    r"(?:©|\(c\)\s|copyright\b)"
+    r"|(?:photo|image|picture|foto|bild|imagen|fotograf[ií]a|photograph|credit)s?(?:\s+credit)?\s*(?::|/|©|by\b)"
+)
+
+#: "Tags: a, b, c": topic lists under an article.
+TAGS = r"(?:tags?|topics?|categories|category|filed\s+under|schlagw[oö]rter|etiquetas|temas|mots-cl[eé]s)\s*:"
+
+#: The named rules, in the order they are tried: the first match names the removal.
+RULES: tuple[tuple[str, str], ...] = (
+    ("date", DATE),
+    ("ticker", TICKER),
+    ("comment_form", COMMENT_FORM),
+    ("cross_link", CROSS_LINK),
+    ("share_follow", SHARE_FOLLOW),
+    ("chrome", CHROME),
+    ("cta", CTA),
+    ("section_label", SECTION_LABEL),
+    ("credit", CREDIT),
+    ("tags", TAGS),
+)
+
+
+def compile_rules(rules: tuple[tuple[str, str], ...] = RULES) -> re.Pattern[str]:
+    """One alternation with a named group per rule; ``m.lastgroup`` names it.
+
+    >>> rx = compile_rules()
+    >>> rx.match("LEAVE A REPLY").lastgroup
+    'comment_form'
+    >>> rx.match("BTC 1.64%").lastgroup
+    'ticker'
+    >>> rx.match("The budget grew by 5%.") is None
+    True
+    """
+    return re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in rules), re.IGNORECASE)

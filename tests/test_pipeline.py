@@ -1,0 +1,131 @@
+"""The library pipeline: partition, provenance, accounting, determinism."""
+
+import random
+
+import orjson
+import pytest
+
+import dedup
+from dedup import ClusterConfig, Config, InputError
+
+SEED_PARTITION = {
+    frozenset({"000_bc2500e5cf3df4e0", "003_72a3327a99ed94a5"}),
+    frozenset({"001_3ff7820031d02dd9", "004_3186a69dec831b6b"}),
+    frozenset({"002_2343c55a6b7fbb8b"}),
+}
+
+WIRE = (
+    "The city council voted on Tuesday to approve a new budget of 4.2 million dollars for road repairs, "
+    "after a long debate about the condition of bridges on the east side. Mayor Jane Porter said the plan "
+    "would fix the worst roads first and that work would start in the spring. Residents who spoke at the "
+    "meeting asked for more money for sidewalks and for the bus station, which has been closed since March."
+)
+
+
+def partition(result) -> set:
+    return {frozenset(m["id"] for m in r["provenance"]["members"]) for r in result.records}
+
+
+def test_seeds_partition(seed_records):
+    assert partition(dedup.run(seed_records)) == SEED_PARTITION
+
+
+def test_seed_relations_and_provenance(seed_records):
+    result = dedup.run(seed_records)
+    for rec in result.records:
+        prov = rec["provenance"]
+        members = prov["members"]
+        assert members[0]["relation"] == "canonical" and members[0]["id"] == rec["id"]
+        assert {m["relation"] for m in members[1:]} <= {"same-event"}
+        assert prov["config"] == Config().fingerprint() and prov["version"] == dedup.__version__
+        for m in members:
+            assert m["source"].startswith("<records>:")
+            assert set(m["strip"]) == {"method", "lines_removed", "rules"}
+            assert 0.0 <= m["similarity"] <= 1.0
+    assert result.stats["balanced"] and result.stats["documents"] == 5
+
+
+def test_copies_under_different_noise_are_duplicates():
+    recs = [
+        {"id": "a", "text": "Share this article\n\n" + WIRE + "\n\nLeave a comment", "url": "https://a.example/x"},
+        {"id": "b", "text": "Top Stories\n" + WIRE.replace("Tuesday", "Tuesday night") + "\nFollow us on Twitter"},
+        {"id": "c", "text": "A completely different story about a football match that ended two to one in extra time."},
+    ]
+    result = dedup.run(recs, Config(cluster=ClusterConfig(tier="copies")))
+    assert partition(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    first = result.records[0]["provenance"]
+    assert [(m["id"], m["relation"]) for m in first["members"]] == [("b", "canonical"), ("a", "duplicate")]
+    assert first["members"][1]["source"] == "https://a.example/x"
+    assert first["members"][1]["similarity"] >= 0.6
+    assert first["canonical_reason"].startswith("longest clean text")
+
+
+def test_canonical_is_the_earliest_when_equal_length():
+    recs = [{"id": "late", "text": WIRE, "date": "2025-08-05"}, {"id": "early", "text": WIRE, "date": "Mon, 04 Aug 2025 10:00:00 +0000"}]
+    (rec,) = dedup.run(recs).records
+    assert rec["id"] == "early" and rec["date"] == "2025-08-04"
+    assert rec["provenance"]["canonical_reason"] == "tie on length (75 words); earliest date"
+
+
+def test_carried_fields_and_output_shape():
+    (rec,) = dedup.run([{"id": 7, "text": WIRE, "title": "Budget", "lang": "en", "meta": {"k": [1, 2]}}]).records
+    assert list(rec) == ["id", "text", "title", "lang", "meta", "provenance"]
+    assert rec["id"] == "7" and rec["meta"] == {"k": [1, 2]}
+
+
+BAD = [
+    ("not an object", [1, 2], "<records>:2: record must be a JSON object, got an array"),
+    ("no text", {"id": "x"}, "<records>:2: record has neither 'text' nor 'html': add one of them"),
+    ("text null", {"id": "x", "text": None}, "<records>:2: record has neither 'text' nor 'html': add one of them"),
+    ("text int", {"id": "x", "text": 123}, "<records>:2: field 'text' must be a string, got int"),
+    ("title list", {"id": "x", "text": "t", "title": ["a"]}, "<records>:2: field 'title' must be a string, got list"),
+    ("no id", {"text": "t"}, "<records>:2: record has no 'id': give every record a unique string id"),
+    ("dup id", {"id": "ok", "text": "t"}, "<records>:2: duplicate id 'ok': ids must be unique in a run"),
+]
+
+
+@pytest.mark.parametrize("name,bad,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_record_policy(name, bad, message):
+    recs = [{"id": "ok", "text": WIRE}, bad, {"id": "z", "text": "Another text entirely."}]
+    with pytest.raises(InputError) as exc:
+        dedup.run(recs)
+    assert str(exc.value) == message
+    skipped = dedup.run(recs, Config(on_error="skip"))
+    assert skipped.stats["skipped"] == 1 and skipped.stats["documents"] == 2 and skipped.stats["balanced"]
+    q = dedup.run(recs, Config(on_error="quarantine"))
+    assert q.stats["quarantined"] == 1 and q.stats["balanced"]
+    assert q.quarantined[0]["where"] == "<records>:2" and q.quarantined[0]["record"] == bad
+    members = sum(len(r["provenance"]["members"]) for r in q.records)
+    assert q.stats["records_in"] == members + q.stats["quarantined"] + q.stats["skipped"]
+
+
+def test_empty_input_and_empty_texts():
+    assert dedup.run([]).records == []
+    result = dedup.run([{"id": "a", "text": ""}, {"id": "b", "text": "  \n "}, {"id": "c", "html": "<html></html>"}])
+    assert partition(result) == {frozenset({"a"}), frozenset({"b"}), frozenset({"c"})}
+    assert result.stats["empty_after_strip"] == 3
+
+
+def test_same_input_same_bytes_and_any_jobs(seed_records):
+    extra = [{"id": f"copy{i}", "text": "Breaking\n" + seed_records[i % 5]["text"]} for i in range(7)]
+    recs = seed_records + extra
+    blobs = [
+        b"".join(orjson.dumps(r) for r in dedup.run(recs, Config(jobs=j)).records) for j in (1, 1, 2)
+    ]
+    assert blobs[0] == blobs[1] == blobs[2]
+
+
+def test_shuffled_input_same_partition(seed_records):
+    extra = [{"id": f"copy{i}", "text": "Breaking\n" + seed_records[i % 5]["text"]} for i in range(7)]
+    recs = seed_records + extra
+    want = partition(dedup.run(recs))
+    rng = random.Random(3)
+    for _ in range(3):
+        rng.shuffle(recs)
+        assert partition(dedup.run(recs)) == want
+
+
+def test_strip_library_one_to_one(seed_records):
+    out = dedup.strip(seed_records)
+    assert [r["id"] for r in out.records] == [r["id"] for r in seed_records]
+    assert all("strip" in r and "provenance" not in r for r in out.records)

@@ -1,0 +1,54 @@
+"""Labelled lines from real-looking pages (ftfy style: known failures stay in the suite)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dedup.strip import strip_text
+from dedup.strip.lines import rule_of
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+
+
+def _load(name: str) -> list[dict]:
+    return json.loads((CASES_DIR / name).read_text(encoding="utf-8"))
+
+
+def _params(name: str) -> list:
+    out = []
+    for case in _load(name):
+        marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if "xfail" in case else []
+        out.append(pytest.param(case, id=case["text"][:40], marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("case", _params("strip_lines.json"))
+def test_line_case(case):
+    got = rule_of(case["text"])
+    if case["expect"] == "noise":
+        assert got is not None, f"kept a noise line: {case['text']!r}"
+        if "rule" in case:
+            assert got == case["rule"]
+    else:
+        assert got is None, f"rule {got!r} removed a content line: {case['text']!r}"
+
+
+@pytest.mark.parametrize("case", _params("strip_lines.json"))
+def test_line_case_in_context(case):
+    """The same decision inside an article: a paragraph above and below."""
+    para = "The minister spoke to reporters after the meeting, which lasted two hours and ended without a deal."
+    text = f"{para}\n{case['text']}\n{para}"
+    kept = strip_text(text).text.split("\n")
+    if case["expect"] == "noise":
+        assert case["text"].strip() not in kept
+    else:
+        assert case["text"].strip() in kept
+
+
+def test_case_file_is_well_formed():
+    for case in _load("strip_lines.json"):
+        assert set(case) <= {"text", "expect", "rule", "xfail", "note"}, case
+        assert case["expect"] in {"noise", "content"}, case
