@@ -78,6 +78,9 @@ class EventConfig:
             bounds the work per key (sub-quadratic candidates).
         min_shared_keys: keys two documents must share to be candidates.
         min_sentence_tokens: shorter sentences never count as shared evidence.
+        cohesion: two clusters stay apart when their mean cross score is
+            below this fraction of the mean score inside the looser of them
+            (0 turns the check off); see :func:`average_linkage`.
         complete_max: in components up to this size every pair is scored,
             not only the indexed candidates.
         idf_prior: pseudo-documents added to the batch size in the IDF, so a
@@ -95,6 +98,7 @@ class EventConfig:
     min_shared_keys: int = 2
     min_sentence_tokens: int = 5
     complete_max: int = 64
+    cohesion: float = 0.0
     idf_prior: float = 10.0
     pair_weights: tuple[float, ...] = (9.0, 4.0, 2.0, 2.0, 1.5, -0.6, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     pair_bias: float = -5.5
@@ -118,6 +122,8 @@ class EventConfig:
                 raise ConfigError(name, value, "use a positive integer")
         if self.complete_max < 2:
             raise ConfigError("complete_max", self.complete_max, "use 2 or more documents")
+        if not 0.0 <= self.cohesion <= 1.0:
+            raise ConfigError("cohesion", self.cohesion, "use a fraction in [0, 1]; 0 turns the check off")
         if not self.idf_prior >= 0:
             raise ConfigError("idf_prior", self.idf_prior, "use a non-negative number of pseudo-documents")
         if len(self.pair_weights) != len(FEATURES):
@@ -348,12 +354,17 @@ def _complete(n: int, i: np.ndarray, j: np.ndarray, limit: int) -> tuple[np.ndar
     return pairs // n64, pairs % n64
 
 
-def average_linkage(n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, threshold: float) -> np.ndarray:
+def average_linkage(
+    n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, threshold: float, cohesion: float = 0.0
+) -> np.ndarray:
     """Root of each item after sparse average linkage; unscored pairs count as 0.
 
     Merges the two clusters with the highest mean pair score while it is at
-    least ``threshold``; ties break on the smaller item numbers, so the
-    result is a function of the numbered input alone.
+    least ``threshold``. With ``cohesion`` > 0, two clusters also stay apart
+    when their mean cross score is below ``cohesion`` times the mean score
+    inside the less cohesive of them (singletons have no inside): two tight
+    groups about look-alike events do not melt into one. Ties break on the
+    smaller item numbers, so the result is a function of the numbered input.
 
     >>> average_linkage(4, np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([.9, .8, .1]), 0.5).tolist()
     [0, 0, 2, 3]
@@ -363,6 +374,7 @@ def average_linkage(n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, thresho
         adj[a][b] = adj[a].get(b, 0.0) + w
         adj[b][a] = adj[b].get(a, 0.0) + w
     size = [1] * n
+    inside = [0.0] * n  # sum of pair scores within each cluster
     version = [0] * n
     heap = [(-w, a, b, 0, 0) for a, b, w in zip(i.tolist(), j.tolist(), s.tolist()) if w >= threshold]
     heapq.heapify(heap)
@@ -373,8 +385,13 @@ def average_linkage(n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, thresho
             break
         if root[a] != a or root[b] != b or version[a] != va or version[b] != vb:
             continue
+        if cohesion > 0.0:
+            tight = [inside[c] / (size[c] * (size[c] - 1) / 2) for c in (a, b) if size[c] > 1]
+            if tight and -neg < cohesion * min(tight):
+                continue
         a, b = min(a, b), max(a, b)
         root[b] = a
+        inside[a] += inside[b] + adj[a][b]
         size[a] += size[b]
         version[a] += 1
         del adj[a][b]
@@ -410,7 +427,7 @@ def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
     keep = s >= config.edge_threshold
     i, j = _complete(n, i[keep], j[keep], config.complete_max)
     s = score(i, j) if len(i) else np.zeros(0)
-    return average_linkage(n, i, j, s, config.link_threshold)
+    return average_linkage(n, i, j, s, config.link_threshold, config.cohesion)
 
 
 class EventClusters:

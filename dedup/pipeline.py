@@ -9,7 +9,6 @@ spool offset. Clean texts wait in a temporary spool until they are written.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import time
@@ -27,7 +26,7 @@ from .document import Document, from_record
 from .errors import DedupError, InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
-from .signature import TOKEN_RE, Signer, estimated_jaccard
+from .signature import Signer, estimated_jaccard
 from .strip import HtmlStripper, StripResult, strip_text
 from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, canonical_reason, cluster_id
 
@@ -157,7 +156,7 @@ class Worker:
     def process(self, docs: list[Document], keep_strip: bool = False) -> list:
         """Process a batch; each item is a :class:`Processed` or the refusal InputError."""
         out: list = []
-        shingles: list = []
+        texts: list[str] = []
         for doc in docs:
             try:
                 result = self.strip(doc)
@@ -169,25 +168,25 @@ class Worker:
                 out.append(InputError(doc.where, reason, str(err)))
                 continue
             text = result.text
-            toks = TOKEN_RE.findall(text.casefold())
-            key = int.from_bytes(hashlib.blake2b(" ".join(toks).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-            shingles.append(self.signer.shingles(text) if self.with_features else None)
-            event = event_doc(text, doc.title, doc.day) if (self.with_features and self.events) else None
             out.append(
                 Processed(
                     blob=orjson.dumps(base_record(doc, text)),
                     summary=result.summary(),
-                    n_words=len(toks),
-                    content_key=key,
+                    n_words=0,
+                    content_key=0,
                     signature=None,
-                    event=event,
+                    event=event_doc(text, doc.title, doc.day) if (self.with_features and self.events) else None,
                     strip=result if keep_strip else None,
                 )
             )
-        if self.with_features and shingles:
+            texts.append(text)
+        if self.with_features and texts:
+            signed = self.signer.sign(texts)
             done = [p for p in out if isinstance(p, Processed)]
-            for p, sig in zip(done, self.signer.signatures_from_shingles(shingles)):
-                p.signature = sig
+            for k, p in enumerate(done):
+                p.signature = signed.signatures[k]
+                p.n_words = int(signed.n_words[k])
+                p.content_key = int(signed.content_keys[k])
         return out
 
     def close(self) -> None:

@@ -1,4 +1,10 @@
-"""Every pattern of the strip stage stays linear on adversarial lines."""
+"""Every pattern of the strip stage stays linear on adversarial lines.
+
+A pattern that backtracks (``\\s*x?\\s*``, ``\\d+(\\d+)?``) takes seconds
+on a 20k-character line and hours on a megabyte. Each rule is run on
+near-misses built from its own trigger words followed by long runs of one
+character and a final character that makes the match fail.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +16,35 @@ import pytest
 from dedup.strip import patterns
 from dedup.strip.lines import rule_of, strip_text
 
-#: Inputs that make backtracking patterns blow up: long runs of one
-#: character, alternating word/space runs, near-misses of each rule.
-_ADVERSARIAL = [
-    "a" * 100_000,
-    " " * 100_000,
-    "a " * 50_000,
-    "1" * 100_000,
-    "1," * 50_000,
-    "1." * 50_000,
-    "$" + "1" * 100_000 + "x",
-    "AB " + "1" * 100_000 + "%x",
-    "share " + "x " * 50_000 + ".",
-    "read" + " " * 100_000 + "x",
-    "facebook " * 20_000 + "x",
-    "Logo " * 20_000 + "$x",
-    "January " + "1" * 100_000,
-    "Photo" + " " * 100_000,
-    "A & " * 25_000,
+_N = 20_000
+_PREFIXES = [
+    "", "a", "1", "$1", "AB 1.0", "January 1, 2024", "January 1, 2024 10:00", "Mon, 1 Jan 2024",
+    "share", "share this", "follow us", "facebook", "read", "read more:", "related posts", "more from a",
+    "comments", "leave a", "subscribe", "download x", "Photo", "Tags", "Ab & Cd", "OPENVC Logo",
 ]
+_RUNS = [" ", "a", "1", "1,", "1.", ":", "a ", "$", "%", "&", ". "]
+
+
+def _adversarial():
+    for prefix in _PREFIXES:
+        for run in _RUNS:
+            for tail in ("x", "!", ""):
+                yield prefix + run * (_N // len(run)) + tail
 
 
 @pytest.mark.parametrize("name,rx", patterns.RULES)
 def test_each_rule_is_linear(name, rx):
     compiled = re.compile(rx, re.IGNORECASE)
-    for text in _ADVERSARIAL:
+    for text in _adversarial():
         t0 = time.perf_counter()
         compiled.match(text)
-        assert time.perf_counter() - t0 < 0.5, f"{name} is slow on {text[:20]!r}..."
+        elapsed = time.perf_counter() - t0
+        assert elapsed < 0.25, f"{name} took {elapsed:.2f}s on {text[:30]!r}..."
 
 
 def test_whole_classifier_is_linear():
-    for text in _ADVERSARIAL:
+    for text in ("a " * 50_000, "$" + "1" * 100_000 + "x", "Bitcoin\n" * 20_000, "Read: x\n" * 20_000):
         t0 = time.perf_counter()
         rule_of(text)
         strip_text(text + "\n" + text)
-        assert time.perf_counter() - t0 < 2.0, text[:20]
+        assert time.perf_counter() - t0 < 3.0, text[:20]

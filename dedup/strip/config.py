@@ -27,8 +27,9 @@ class StripConfig:
             the parser hangs the run. Turn it off only for trusted input
             or for profiling.
         model_threshold: a line whose modelled probability of being
-            content is below this is removed as ``model:<feature>``. The
-            default was chosen by the sweep in ``benchmarks/train_lines.py``.
+            content is below this is removed as ``model:<feature>``. None
+            (the default) uses the threshold shipped with the model, chosen
+            by the held-out-set sweep in ``benchmarks/train_lines.py``.
         use_model: apply the learned line model (default True). Without it
             only the named rules remove lines.
         repeat_min_docs: with cross-document statistics, a line seen in at
@@ -44,7 +45,7 @@ class StripConfig:
     max_text_bytes: int = 10_000_000
     html_timeout: float = 10.0
     html_isolation: bool = True
-    model_threshold: float = 0.5
+    model_threshold: float | None = None
     use_model: bool = True
     repeat_min_docs: int = 3
     repeat_max_words: int = 12
@@ -57,7 +58,7 @@ class StripConfig:
             raise ConfigError("max_text_bytes", self.max_text_bytes, "use a positive number of bytes")
         if not self.html_timeout > 0:
             raise ConfigError("html_timeout", self.html_timeout, "use a positive number of seconds")
-        if not 0.0 <= self.model_threshold <= 1.0:
+        if self.model_threshold is not None and not 0.0 <= self.model_threshold <= 1.0:
             raise ConfigError("model_threshold", self.model_threshold, "use a probability in [0, 1]")
         if self.repeat_min_docs < 2:
             raise ConfigError("repeat_min_docs", self.repeat_min_docs, "use 2 or more documents")

@@ -27,6 +27,8 @@ import re
 
 from .base import Removal, StripRefused, StripResult
 from .config import StripConfig
+from .features import feature_matrix
+from .model import LineModel, load_model
 from .patterns import compile_rules
 
 _DEFAULT = StripConfig()
@@ -109,18 +111,61 @@ def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
     return out
 
 
-def _classify(lines: list[str], config: StripConfig, repeated) -> list[str | None]:
-    """One pass: the rule removing each line, or None to keep it."""
+def classify(
+    lines: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+) -> list[str | None]:
+    """One pass over stripped non-blank lines: the rule removing each, or None.
+
+    Named rules first, then run statistics, then the model over the lines
+    that survive them (so its context features see the page as the rules
+    left it), then blocks.
+    """
     rules = [rule_of(ln) for ln in lines]
     if repeated is not None and len(repeated):
         limit = config.repeat_max_words
         for i, ln in enumerate(lines):
             if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
                 rules[i] = "repeated_line"
+    if model is not None and config.use_model:
+        idx = [i for i, r in enumerate(rules) if r is None]
+        if idx:
+            decisions = model.decide(feature_matrix([lines[i] for i in idx], repeated), config.model_threshold)
+            for i, d in zip(idx, decisions):
+                rules[i] = d
     return _block_rules(lines, rules)
 
 
-def strip_text(text: str, config: StripConfig | None = None, repeated=None) -> StripResult:
+def strip_lines(
+    text: str, config: StripConfig, repeated=None, model: LineModel | None = None
+) -> tuple[list[str], list[Removal]]:
+    """Classify to a fixpoint: the kept lines and the removals, in line order."""
+    numbers: list[int] = []
+    lines: list[str] = []
+    for i, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if s:
+            numbers.append(i)
+            lines.append(s)
+    removed: list[Removal] = []
+    for _ in range(config.max_passes):
+        rules = classify(lines, config, repeated, model)
+        if not any(rules):
+            break
+        keep_n, keep_l = [], []
+        for n, ln, rule in zip(numbers, lines, rules):
+            if rule is None:
+                keep_n.append(n)
+                keep_l.append(ln)
+            else:
+                removed.append(Removal(n, ln, rule))
+        numbers, lines = keep_n, keep_l
+    removed.sort(key=lambda r: r.line)
+    return lines, removed
+
+
+def strip_text(
+    text: str, config: StripConfig | None = None, repeated=None, *, model: LineModel | None = None
+) -> StripResult:
     """Remove noise lines from already-extracted text.
 
     Args:
@@ -128,6 +173,8 @@ def strip_text(text: str, config: StripConfig | None = None, repeated=None) -> S
         config: limits and switches; the defaults suit news pages.
         repeated: optional :class:`~dedup.strip.repeats.RepeatedLines` of
             the current run, enabling the ``repeated_line`` rule.
+        model: the line model to use instead of the shipped text model
+            (the trainer passes candidates here).
 
     Returns:
         The kept lines, stripped of surrounding whitespace and joined with
@@ -146,25 +193,5 @@ def strip_text(text: str, config: StripConfig | None = None, repeated=None) -> S
     cfg = config or _DEFAULT
     if len(text) > cfg.max_text_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > cfg.max_text_bytes:
         raise StripRefused("text_too_large", f"text is larger than max_text_bytes={cfg.max_text_bytes}")
-    numbers: list[int] = []
-    lines: list[str] = []
-    for i, raw in enumerate(text.splitlines(), 1):
-        s = raw.strip()
-        if s:
-            numbers.append(i)
-            lines.append(s)
-    removed: list[Removal] = []
-    for _ in range(cfg.max_passes):
-        rules = _classify(lines, cfg, repeated)
-        if not any(rules):
-            break
-        keep_n, keep_l = [], []
-        for n, ln, rule in zip(numbers, lines, rules):
-            if rule is None:
-                keep_n.append(n)
-                keep_l.append(ln)
-            else:
-                removed.append(Removal(n, ln, rule))
-        numbers, lines = keep_n, keep_l
-    removed.sort(key=lambda r: r.line)
+    lines, removed = strip_lines(text, cfg, repeated, model if model is not None else load_model("text"))
     return StripResult("\n".join(lines), tuple(removed), "lines")

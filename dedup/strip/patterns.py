@@ -30,7 +30,10 @@ _WEEKDAYS = (
     r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunes|martes|miércoles|jueves|viernes"
     r"|sábado|domingo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 )
-_TIME = r"(?:\s*(?:[-|,·•]|at|um|a las|à)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)?(?:\s*[a-z]{2,4})?)?"
+_TIME = (
+    r"(?:(?:\s*[-|,·•]\s*|\s+(?:at|um|a\s+las|à)\s+|\s+)\d{1,2}[:.h]\d{2}(?::\d{2})?"
+    r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?(?:\s+[a-z]{2,4})?)?"
+)
 
 #: A line that is only a date (and maybe a weekday and a time): a page-top or
 #: byline-row date with nothing to say. "Posted January 1, 2008" is kept.
@@ -46,7 +49,7 @@ DATE = (
 #: or change, a "Logo" line ending in a price.
 TICKER = (
     r"(?:[-+▲▼↑↓]\s?)?(?:[$€£¥₹]\s?\d[\d,]*(?:\.\d+)?(?:\s?[kmbt])?|\d[\d,]*(?:\.\d+)?\s?[$€£%])"
-    r"(?:\s*\(?[-+▲▼]?\s?\d[\d,]*(?:\.\d+)?%\)?)?\s*$"
+    r"(?:(?:\s+\(?|\s*\()[-+▲▼]?\s?\d[\d,]*(?:\.\d+)?%\)?)?\s*$"
     r"|(?-i:[A-Z][A-Z0-9]{1,5})(?:/(?-i:[A-Z]{3}))?\s+[-+▲▼]?\s?[$€£]?\d[\d,]*\.\d+\s?%?"
     r"(?:\s+\(?[-+▲▼]?\d[\d,]*\.\d+%\)?)?\s*$"
     r"|(?:\S+\s+){0,3}(?:logo|coin|token)\s+(?:\S+\s+){0,3}[$€£]\d[\d,]*(?:\.\d+)?\s*$"
@@ -58,7 +61,7 @@ COMMENT_FORM = (
     r"|(?:please\s+)?enter\s+your\s+(?:comment|name|website)"
     r"|your\s+e-?mail\s+address\s+will\s+not\s+be\s+published"
     r"|required\s+fields\s+are\s+marked|cancel\s+reply|you\s+must\s+be\s+logged\s+in\s+to"
-    r"|(?:\d+\s+)?comments?\s*(?:\(\d+\))?\s*$|no\s+comments(?:\s+yet)?\s*$"
+    r"|(?:\d+\s+)?comments?(?:\s*\(\d+\))?\s*$|no\s+comments(?:\s+yet)?\s*$"
     r"|(?:be\s+the\s+first\s+to|join\s+the\s+(?:discussion|conversation)|view\s+comments|show\s+comments)"
     r"|save\s+my\s+name,?\s+e-?mail|notify\s+me\s+of\s+(?:new|follow)"
     r"|this\s+site\s+uses\s+akismet|comments\s+are\s+closed"
@@ -68,14 +71,14 @@ COMMENT_FORM = (
 
 #: Share and follow bars, and the social-network lists they flatten to.
 SHARE_FOLLOW = (
-    r"(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s*[:!]?\s*$"
+    r"(?:share|teilen|compartir|partager|condividi|compartilhe|deel)(?:\s*[:!])?\s*$"
     r"|(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s+(?:this|the|on|via|to|with|your|it|now"
     r"|article|story|post|page|link|these|our|artikel|esta|este|cet|cette|questo)\b(?:\s+[^\s.!?]+){0,6}\s*$"
     r"|(?:follow\s+us|folgen\s+sie\s+uns|folge\s+uns|s[ií]guenos|suivez[-\s]nous|seguici|siga-nos|volg\s+ons)\b"
     r"|(?:click\s+to\s+share|tweet\s+this|pin\s+it|email\s+this|print\s+this)\b"
     r"|(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print|copy\s+link"
     r"|instagram|youtube|tiktok|messenger|flipboard)"
-    r"(?:\s*[,|/·•]?\s*(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print"
+    r"(?:(?:\s*[,|/·•])?\s*(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print"
     r"|copy\s+link|instagram|youtube|tiktok|messenger|flipboard)){0,12}\s*$"
 )
 
@@ -97,7 +100,7 @@ CTA = (
     r"|by\s+(?:clicking|continuing|using\s+this\s+site)|already\s+(?:a\s+subscriber|have\s+an\s+account)"
     r"|abonnieren|jetzt\s+(?:abonnieren|anmelden|registrieren)|anmelden|suscr[ií]bete|suscribirse|iniciar\s+sesi[oó]n"
     r"|s'abonner|abonnez-vous|se\s+connecter|iscriviti|assine|inscreva-se)\b"
-    r"|download\s+(?:the\s+|our\s+)?\S+(?:\s+app)?\s*$"
+    r"|download\s+(?:the\s+|our\s+)?\w[\w.-]*(?:\s+app)?\s*$"
 )
 
 #: Navigation and page furniture, matched as the whole line.
@@ -105,7 +108,7 @@ CHROME = (
     r"(?:related\s+(?:posts?|articles?|stories|news|content|topics|videos?)|popular\s+(?:articles?|posts?|stories|news|now)"
     r"|most\s+(?:popular|read|viewed|shared|commented)|top\s+\d+\s+(?:this\s+week|today|stories|news|posts|articles)"
     r"|top\s+stories|trending(?:\s+(?:now|news|stories|topics))?|recommended(?:\s+for\s+you)?|editor'?s\s+picks?"
-    r"|you\s+(?:may|might)\s+also\s+like|more\s+(?:stories|news|articles|from\s+\S+(?:\s+\S+)?)"
+    r"|you\s+(?:may|might)\s+also\s+like|more\s+(?:stories|news|articles|from\s+\w+(?:\s+\w+)?)"
     r"|(?:latest|recent)\s+(?:news|posts?|stories|articles|updates|videos)|read\s+next|up\s+next|what\s+to\s+read\s+next"
     r"|advertisement|advertising|sponsored(?:\s+content)?|ad|ads|publicidad|anuncio|anzeige|werbung|publicité"
     r"|skip\s+to\s+(?:main\s+)?content|exit\s+mobile\s+version|back\s+to\s+top|toggle\s+navigation|main\s+menu|menu"
@@ -115,7 +118,7 @@ CHROME = (
     r"|noticias\s+relacionadas|art[ií]culos\s+relacionados|lo\s+m[aá]s\s+le[ií]do|m[aá]s\s+le[ií]das?|mehr\s+zum\s+thema"
     r"|weitere\s+artikel|meistgelesen|das\s+k[oö]nnte\s+sie\s+auch\s+interessieren|articles\s+similaires|[àa]\s+lire\s+aussi"
     r"|les\s+plus\s+lus|leggi\s+anche|pi[uù]\s+letti|mais\s+lidas|gerelateerde\s+artikelen)"
-    r"\s*[:.»›>|]*\s*$"
+    r"(?:\s*[:.»›>|]+)?\s*$"
 )
 
 #: "Politics & Government": a site section label of two title-case parts.
