@@ -171,6 +171,9 @@ def main() -> None:
               help="Words per shingle for the copy tier.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=_CLUSTER.seed, show_default=True,
               help="Seed of all randomness; the same input and seed give byte-identical output.")
+@click.option("--index", "index_path", metavar="PATH",
+              help="SQLite index of earlier runs: link new documents to stories already seen, and remember this "
+                   "run's stories (created if missing; written in one transaction when the run completes).")
 def run(**kw) -> None:
     """Strip, cluster and write one canonical record per story, with provenance."""
     config = Config(
@@ -182,7 +185,7 @@ def run(**kw) -> None:
     )
 
     def produce(raw, stats, sink):
-        for rec in run_stream(raw, config, stats, sink):
+        for rec in run_stream(raw, config, stats, sink, index=kw["index_path"]):
             yield dumps(rec)
 
     _execute(kw, config, produce)
@@ -206,3 +209,18 @@ def strip(**kw) -> None:
                 yield dumps(rec)
 
     _execute(kw, config, produce)
+
+
+@main.group()
+def index() -> None:
+    """Inspect a persistent index made by ``dedup run --index PATH``."""
+
+
+@index.command("stats")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def index_stats(path: str) -> None:
+    """Print the index's schema version, settings, counts, integrity check and last runs as JSON."""
+    from .store import open_existing
+
+    with open_existing(path) as store:
+        click.echo(orjson.dumps(store.stats(), option=orjson.OPT_INDENT_2).decode())

@@ -55,6 +55,7 @@ class Stats:
     empty_after_strip: int = 0
     copy_candidates: int = 0
     copy_verified: int = 0
+    index: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -71,6 +72,7 @@ class Stats:
             "empty_after_strip": self.empty_after_strip,
             "copy_candidates": self.copy_candidates,
             "copy_verified": self.copy_verified,
+            **({"index": dict(sorted(self.index.items()))} if self.index else {}),
             "seconds": round(self.seconds, 3),
             "docs_per_second": round(self.documents / self.seconds, 1) if self.seconds > 0 else None,
         }
@@ -98,6 +100,16 @@ class Policy:
             self.stats.skipped += 1
             if refusal:
                 log.warning("%s", err)
+
+    def skip(self, err: InputError) -> None:
+        """Count a record the input deliberately leaves out (a WARC payload that is not HTML).
+
+        Not a bad record: it never stops the run and is never quarantined,
+        whatever ``on_error`` is; it is counted as skipped under its reason.
+        """
+        self.stats.reasons[err.reason] += 1
+        self.stats.skipped += 1
+        log.debug("%s", err)
 
 
 # --------------------------------------------------------------------------- per-document work
@@ -250,7 +262,7 @@ def documents(raw: Iterable[RawRecord], policy: Policy) -> Iterator[Document]:
     for rr in raw:
         stats.records_in += 1
         if rr.error is not None:
-            policy.reject(rr.error)
+            (policy.skip if rr.skip else policy.reject)(rr.error)
             continue
         try:
             doc = from_record(rr.record, rr.where, stats.records_in - 1)
@@ -335,10 +347,15 @@ class Clustering:
     rep_of: dict  # copy label -> representative doc index
     rep_pos: dict  # representative doc index -> position given to the event tier
     events: object  # EventClusters or None
+    links: dict = field(default_factory=dict)  # final label -> store.Link, with --index
 
 
-def cluster(ledger: Ledger, config: Config, stats: Stats) -> Clustering:
-    """Copies first, then events among one representative per copy cluster."""
+def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Clustering:
+    """Copies first, then events among one representative per copy cluster.
+
+    With a ``store`` (``--index``), stored story representatives join the event
+    tier, and each final cluster is linked to the earlier story it matches best.
+    """
     n = len(ledger)
     sigs = np.vstack(ledger.sigs) if n else np.empty((0, config.cluster.num_perm), dtype=np.uint32)
     keys = np.array(ledger.keys, dtype=np.uint64)
@@ -355,19 +372,72 @@ def cluster(ledger: Ledger, config: Config, stats: Stats) -> Clustering:
     labels = copies.labels
     events = None
     rep_pos: dict[int, int] = {}
+    stored = store.story_events() if (store is not None and config.cluster.tier == "events") else []
     if config.cluster.tier == "events" and n:
         reps = sorted(rep_of.values())
         live = [r for r in reps if not empty[r]]
         rep_pos = {r: k for k, r in enumerate(live)}
-        events = cluster_events([ledger.events[r] for r in live], config.events)
+        events = cluster_events([ledger.events[r] for r in live] + [e for _, _, _, e in stored], config.events)
         ev_labels = np.asarray(events.labels)
-        rep_label = {r: live[ev_labels[k]] for k, r in enumerate(live)}
+        rep_label = {r: live[ev_labels[k]] if ev_labels[k] < len(live) else r for k, r in enumerate(live)}
         labels = np.array([rep_label.get(rep_of[c], rep_of[c]) for c in copies.labels.tolist()], dtype=np.int64)
-    return Clustering(copies.labels, labels, rep_of, rep_pos, events)
+    cl = Clustering(copies.labels, labels, rep_of, rep_pos, events)
+    if store is not None and n:
+        cl.links = link_to_store(ledger, cl, sigs, empty, store, stored, config)
+    return cl
 
 
-def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: Stats) -> Iterator[dict]:
-    """One canonical record per cluster, ordered by first appearance, with provenance."""
+def link_to_store(ledger: Ledger, cl: Clustering, sigs: np.ndarray, empty: np.ndarray, store, stored: list,
+                  config: Config) -> dict:
+    """Best earlier story per final cluster: same id, then a verified copy, then the same event."""
+    from .index import band_keys, lsh_params
+    from .store import Link
+
+    best: dict[int, tuple] = {}  # label -> (rank, -similarity, story, Link)
+
+    def offer(label: int, rank: int, link: Link) -> None:
+        cand = (rank, -link.similarity, link.story, link)
+        if label not in best or cand[:3] < best[label][:3]:
+            best[label] = cand
+
+    labels = cl.labels.tolist()
+    by_id = store.stories_by_id(ledger.ids)
+    for i, rid in enumerate(ledger.ids):
+        if rid in by_id:
+            story, canonical, run, sig = by_id[rid]
+            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
+            offer(labels[i], 0, Link(story, canonical, run, DUPLICATE, round(sim, 4), rid))
+    bands, rows = lsh_params(config.cluster.threshold, config.cluster.num_perm, config.cluster.recall_at_threshold)
+    live = np.flatnonzero(~empty)
+    if len(live):
+        keys = band_keys(sigs[live], bands, rows, config.cluster.seed)
+        for row, doc_id, story, canonical, run, sig in store.copy_candidates(keys):
+            i = int(live[row])
+            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
+            if sim >= config.cluster.threshold:
+                offer(labels[i], 1, Link(story, canonical, run, DUPLICATE, round(sim, 4), doc_id))
+    if stored and cl.events is not None:
+        n_live = len(cl.rep_pos)
+        ev_labels = cl.events.labels
+        stored_by_label: dict[int, list[int]] = {}
+        for s_pos in range(len(stored)):
+            stored_by_label.setdefault(ev_labels[n_live + s_pos], []).append(s_pos)
+        for r, k in cl.rep_pos.items():
+            for s_pos in stored_by_label.get(ev_labels[k], ()):
+                story, canonical, run, _ = stored[s_pos]
+                score, _ = cl.events.explain(k, n_live + s_pos)
+                offer(labels[r], 2, Link(story, canonical, run, SAME_EVENT, round(float(score), 4), None))
+    return {label: cand[3] for label, cand in best.items()}
+
+
+def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: Stats,
+          story_of: dict | None = None) -> Iterator[dict]:
+    """One canonical record per cluster, ordered by first appearance, with provenance.
+
+    With ``story_of`` (a run with ``--index``), each record also names its story,
+    new or from an earlier run, and ``story_of`` is filled with doc -> story.
+    """
+    store_used = story_of is not None
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(cl.labels.tolist()):
         groups.setdefault(lab, []).append(i)
@@ -397,8 +467,9 @@ def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: S
             stats.members[entry["relation"]] += 1
             entries.append(entry)
         rec = orjson.loads(spool.read(*ledger.offsets[c]))
+        cid = cluster_id([ledger.ids[i] for i in members])
         rec["provenance"] = {
-            "cluster_id": cluster_id([ledger.ids[i] for i in members]),
+            "cluster_id": cid,
             "canonical_reason": canonical_reason(keys, c_pos),
             "size": len(members),
             "members": entries,
@@ -406,27 +477,83 @@ def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: S
             "config": fingerprint,
             "version": __version__,
         }
+        if cl.links is not None and store_used:
+            link = cl.links.get(int(cl.labels[c]))
+            if link is None:
+                rec["provenance"]["story"] = {"id": cid, "new": True}
+                stats.index["new_stories"] += 1
+            else:
+                rec["provenance"]["story"] = {
+                    "id": link.story, "new": False, "canonical_id": link.canonical, "earlier_run": link.run,
+                    "relation": link.relation, "similarity": link.similarity,
+                    **({"via": link.via} if link.via and link.via != link.canonical else {}),
+                }
+                stats.index["linked_stories"] += 1
+            story_of.update((i, rec["provenance"]["story"]["id"]) for i in members)
         stats.clusters += 1
         yield rec
 
 
-def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantine=None) -> Iterator[dict]:
-    """Strip, cluster and write, streaming output records as they are ready."""
+def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantine=None,
+               index: str | None = None) -> Iterator[dict]:
+    """Strip, cluster and write, streaming output records as they are ready.
+
+    With ``index`` (a path), link to stories of earlier runs and record this
+    run's stories there, in one transaction after the last record is yielded.
+    """
+    from .store import Store
+
     policy = Policy(config, stats, quarantine)
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     ledger = Ledger()
-    with Spool() as spool:
-        for doc, res in _process_all(documents(raw, policy), config, with_features=True, keep_strip=False):
-            if isinstance(res, InputError):
-                policy.reject(res, refusal=True)
-                continue
-            stats.documents += 1
-            stats.lines_removed += res.summary["lines_removed"]
-            stats.strip_methods[res.summary["method"]] += 1
-            ledger.add(doc, res, spool.append(res.blob))
-        cl = cluster(ledger, config, stats)
-        yield from write(ledger, cl, spool, config, stats)
+    store = Store(index, config) if index else None
+    try:
+        with Spool() as spool:
+            for doc, res in _process_all(documents(raw, policy), config, with_features=True, keep_strip=False):
+                if isinstance(res, InputError):
+                    policy.reject(res, refusal=True)
+                    continue
+                stats.documents += 1
+                stats.lines_removed += res.summary["lines_removed"]
+                stats.strip_methods[res.summary["method"]] += 1
+                ledger.add(doc, res, spool.append(res.blob))
+            cl = cluster(ledger, config, stats, store)
+            story_of: dict | None = {} if store else None
+            yield from write(ledger, cl, spool, config, stats, story_of)
+        if store is not None:
+            _record_run(store, ledger, cl, story_of, config, stats, started)
+    finally:
+        if store is not None:
+            store.close()
     stats.seconds = time.perf_counter() - t0
+
+
+def _record_run(store, ledger: Ledger, cl: Clustering, story_of: dict, config: Config, stats: Stats, started: float) -> None:
+    """Write this run's documents and new stories to the index, atomically."""
+    from .index import band_keys, lsh_params
+
+    n = len(ledger)
+    sigs = np.vstack(ledger.sigs) if n else np.empty((0, config.cluster.num_perm), dtype=np.uint32)
+    bands, rows = lsh_params(config.cluster.threshold, config.cluster.num_perm, config.cluster.recall_at_threshold)
+    keys = band_keys(sigs, bands, rows, config.cluster.seed)
+    empty = [w == 0 for w in ledger.n_words]
+    new_docs = [
+        (ledger.ids[i], story_of[i], sigs[i].tobytes(), keys[i][:0] if empty[i] else keys[i]) for i in range(n)
+    ]
+    groups: dict[int, list[int]] = {}
+    for i, lab in enumerate(cl.labels.tolist()):
+        groups.setdefault(lab, []).append(i)
+    new_stories, grown = [], Counter()
+    for lab, members in groups.items():
+        link = cl.links.get(lab)
+        if link is not None:
+            grown[link.story] += len(members)
+            continue
+        c = min(members, key=ledger.canonical_key)
+        rep_event = ledger.events[c] if config.cluster.tier == "events" and ledger.n_words[c] else None
+        new_stories.append((story_of[c], ledger.ids[c], len(members), ledger.days[c], rep_event))
+    stats.index["run"] = store.commit_run(started, new_docs, sorted(new_stories, key=lambda t: t[0]), dict(grown),
+                                          sum(grown.values()), __version__)
 
 
 @dataclass(slots=True)
@@ -438,13 +565,14 @@ class RunResult:
     quarantined: list[dict]
 
 
-def run(records: Iterable[object], config: Config | None = None) -> RunResult:
+def run(records: Iterable[object], config: Config | None = None, index: str | None = None) -> RunResult:
     """Strip, cluster and write in-memory records; the library form of ``dedup run``.
 
     Args:
         records: dicts with ``id`` and ``text`` or ``html`` (plus optional
             ``title``, ``url``, ``date``, ``source`` and any other fields).
         config: a :class:`~dedup.config.Config`; defaults to ``Config()``.
+        index: path of a SQLite index of earlier runs (see :mod:`dedup.store`).
 
     Raises:
         InputError: a bad record when ``config.on_error == "fail"``.
@@ -457,7 +585,7 @@ def run(records: Iterable[object], config: Config | None = None) -> RunResult:
     config = config or Config()
     stats = Stats()
     quarantined: list[dict] = []
-    out = list(run_stream(records_as_raw(records), config, stats, quarantined.append))
+    out = list(run_stream(records_as_raw(records), config, stats, quarantined.append, index=index))
     return RunResult(out, stats.to_dict(), quarantined)
 
 

@@ -1,0 +1,198 @@
+"""The persistent index: stories from earlier runs, in one SQLite file.
+
+A run with ``--index PATH`` links each new document to a story an earlier run
+already wrote, when it is the same id, a verified copy of an indexed document
+(LSH over stored band keys, then the stored signature), or, in the events
+tier, a report of the same event as a stored story (the stored story
+representatives join the event clustering).
+
+Everything a run adds is written in one transaction after its output is
+complete, so a run killed at any point (even ``kill -9``) leaves the index as
+the previous run left it, and rerunning the same input completes normally.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config
+from .errors import DedupError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run INTEGER PRIMARY KEY, started REAL NOT NULL, finished REAL NOT NULL,
+    documents INTEGER NOT NULL, new_stories INTEGER NOT NULL, linked INTEGER NOT NULL,
+    config TEXT NOT NULL, version TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stories (
+    story TEXT PRIMARY KEY, canonical TEXT NOT NULL, run INTEGER NOT NULL,
+    size INTEGER NOT NULL, day INTEGER, event BLOB);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, story TEXT NOT NULL,
+    run INTEGER NOT NULL, signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, doc INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_key ON bands (key);
+CREATE INDEX IF NOT EXISTS docs_story ON docs (story);
+"""
+
+# Settings that must match between runs sharing an index: signatures and band
+# keys computed under different values are not comparable.
+_PINNED = ("num_perm", "seed", "shingle_size", "threshold")
+
+
+class IndexFileError(DedupError):
+    """The index file cannot be used (wrong schema, different settings, corrupt)."""
+
+
+@dataclass(slots=True)
+class Link:
+    """A new document's tie to a story of an earlier run."""
+
+    story: str
+    canonical: str
+    run: int
+    relation: str  # "duplicate" or "same-event"
+    similarity: float
+    via: str | None = None  # the indexed document it matched, when not the canonical
+
+
+class Store:
+    """An open index. Use as a context manager; nothing is written until :meth:`commit_run`."""
+
+    def __init__(self, path: str, config: Config | None) -> None:
+        self.path = path
+        self.config = config
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise IndexFileError(f"{path}: not a usable dedup index ({exc}); move it away or pass another --index") from exc
+        if config is not None:
+            self._check_meta()
+
+    def _check_meta(self) -> None:
+        want = {"schema_version": str(SCHEMA_VERSION)}
+        want.update({k: repr(getattr(self.config.cluster, k)) for k in _PINNED})
+        have = dict(self.db.execute("SELECT key, value FROM meta"))
+        if not have:
+            with self.db:
+                self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(want.items()))
+            return
+        if have.get("schema_version") != want["schema_version"]:
+            raise IndexFileError(
+                f"{self.path}: index schema version {have.get('schema_version')} is not {SCHEMA_VERSION}; "
+                "rebuild it with this version of dedup or use a new --index path"
+            )
+        for k in _PINNED:
+            if have.get(k) != want[k]:
+                raise IndexFileError(
+                    f"{self.path}: index was built with {k}={have.get(k)}, this run has {k}={want[k]}; "
+                    f"use --{k.replace('_', '-')} {have.get(k)} or a new --index path"
+                )
+
+    # ------------------------------------------------------------------ reading
+    def stories_by_id(self, ids: list[str]) -> dict[str, tuple[str, str, int, bytes]]:
+        """For ids already indexed: id -> (story, canonical id, run, signature bytes)."""
+        out: dict[str, tuple[str, str, int, bytes]] = {}
+        q = ("SELECT d.id, d.story, s.canonical, s.run, d.signature FROM docs d JOIN stories s ON s.story = d.story "
+             "WHERE d.id IN (SELECT value FROM json_each(?))")
+        import json
+
+        for k in range(0, len(ids), 5000):
+            for rid, story, canonical, run, sig in self.db.execute(q, (json.dumps(ids[k : k + 5000]),)):
+                out[rid] = (story, canonical, run, sig)
+        return out
+
+    def copy_candidates(self, keys: np.ndarray) -> list[tuple[int, str, str, str, int, bytes]]:
+        """Indexed documents sharing a band key with new rows: (row, doc id, story, canonical, run, signature)."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS probe (key INTEGER NOT NULL, row INTEGER NOT NULL)")
+        self.db.execute("DELETE FROM probe")
+        rows = np.repeat(np.arange(keys.shape[0]), keys.shape[1])
+        signed = keys.ravel().view(np.int64)
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT INTO probe VALUES (?, ?)", zip(signed.tolist(), rows.tolist()))
+        self.db.execute("COMMIT")
+        q = ("SELECT DISTINCT p.row, d.id, d.story, s.canonical, s.run, d.signature FROM probe p "
+             "JOIN bands b ON b.key = p.key JOIN docs d ON d.rowid = b.doc JOIN stories s ON s.story = d.story")
+        return list(self.db.execute(q))
+
+    def story_events(self) -> list[tuple[str, str, int, object]]:
+        """(story, canonical, run, EventDoc) of every stored story with event features."""
+        q = "SELECT story, canonical, run, event FROM stories WHERE event IS NOT NULL ORDER BY story"
+        return [(s, c, r, pickle.loads(e)) for s, c, r, e in self.db.execute(q)]
+
+    # ------------------------------------------------------------------ writing
+    def commit_run(self, started: float, new_docs: list[tuple[str, str, bytes, np.ndarray]],
+                   new_stories: list[tuple[str, str, int, int | None, object]],
+                   grown: dict[str, int], linked: int, version: str) -> int:
+        """Write one run atomically.
+
+        Args:
+            new_docs: (id, story, signature bytes, band keys) per new document.
+            new_stories: (story, canonical id, size, day, EventDoc or None).
+            grown: story -> members added to an existing story.
+        """
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            run = (db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM runs").fetchone()[0])
+            for story, canonical, size, day, event in new_stories:
+                blob = pickle.dumps(event, protocol=5) if event is not None else None
+                db.execute("INSERT OR IGNORE INTO stories VALUES (?, ?, ?, ?, ?, ?)", (story, canonical, run, size, day, blob))
+            for story, add in sorted(grown.items()):
+                db.execute("UPDATE stories SET size = size + ? WHERE story = ?", (add, story))
+            for rid, story, sig, keys in new_docs:
+                cur = db.execute("INSERT OR IGNORE INTO docs (id, story, run, signature) VALUES (?, ?, ?, ?)", (rid, story, run, sig))
+                if cur.rowcount:
+                    doc = cur.lastrowid
+                    db.executemany("INSERT INTO bands VALUES (?, ?)", ((int(k), doc) for k in keys.view(np.int64).tolist()))
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run, started, time.time(), len(new_docs), len(new_stories), linked, self.config.fingerprint(), version),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return run
+
+    def stats(self) -> dict:
+        """Counts and settings, for ``dedup index stats``."""
+        one = lambda q: self.db.execute(q).fetchone()[0]  # noqa: E731
+        return {
+            "path": self.path,
+            "schema_version": SCHEMA_VERSION,
+            "settings": {k: v for k, v in self.db.execute("SELECT key, value FROM meta ORDER BY key") if k != "schema_version"},
+            "runs": one("SELECT COUNT(*) FROM runs"),
+            "documents": one("SELECT COUNT(*) FROM docs"),
+            "stories": one("SELECT COUNT(*) FROM stories"),
+            "band_keys": one("SELECT COUNT(*) FROM bands"),
+            "integrity": one("PRAGMA integrity_check"),
+            "last_runs": [
+                dict(zip(("run", "started", "finished", "documents", "new_stories", "linked", "config", "version"), r))
+                for r in self.db.execute("SELECT * FROM runs ORDER BY run DESC LIMIT 5")
+            ],
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_existing(path: str) -> Store:
+    """Open an index for inspection only, whatever settings it was built with."""
+    return Store(path, None)

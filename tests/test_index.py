@@ -1,0 +1,97 @@
+"""The persistent index: incremental runs link to earlier stories; a failed run leaves no trace."""
+
+import sqlite3
+
+import pytest
+
+import dedup
+from dedup import ClusterConfig, Config
+from dedup.store import IndexFileError, open_existing
+
+WIRE = (
+    "The city council voted on Tuesday to approve a new budget of 4.2 million dollars for road repairs, "
+    "after a long debate about the condition of bridges on the east side. Mayor Jane Porter said the plan "
+    "would fix the worst roads first and that work would start in the spring. Residents who spoke at the "
+    "meeting asked for more money for sidewalks and for the bus station, which has been closed since March."
+)
+OTHER = (
+    "A late goal from the visiting side settled the derby on Saturday, two to one, in front of a sold-out "
+    "crowd. The home coach said his players had run out of energy after a busy month of fixtures and "
+    "promised changes before the cup tie next week against the league leaders from the north."
+)
+
+
+def stories(result):
+    return [r["provenance"]["story"] for r in result.records]
+
+
+def test_same_input_twice_creates_no_new_stories(tmp_path, seed_records):
+    ix = str(tmp_path / "ix.db")
+    first = dedup.run(seed_records, index=ix)
+    assert all(s["new"] for s in stories(first))
+    second = dedup.run(seed_records, index=ix)
+    assert not any(s["new"] for s in stories(second))
+    assert {s["id"] for s in stories(second)} == {s["id"] for s in stories(first)}
+    assert second.stats["index"] == {"linked_stories": len(first.records), "run": 2}
+    with open_existing(ix) as store:
+        st = store.stats()
+    assert st["documents"] == 5 and st["stories"] == len(first.records) and st["integrity"] == "ok"
+
+
+def test_copy_in_a_later_run_links_to_the_earlier_story(tmp_path):
+    ix = str(tmp_path / "ix.db")
+    first = dedup.run([{"id": "a", "text": WIRE}, {"id": "b", "text": OTHER}], index=ix)
+    a_story = first.records[0]["provenance"]["story"]["id"]
+    later = dedup.run([{"id": "a2", "text": "Share this\n" + WIRE + "\nRead more: other news"},
+                       {"id": "c", "text": OTHER.replace("derby", "local match") + " Tickets sold out."}],
+                      Config(cluster=ClusterConfig(tier="copies")), index=ix)
+    by_id = {r["id"]: r["provenance"]["story"] for r in later.records}
+    assert by_id["a2"]["id"] == a_story and by_id["a2"]["new"] is False
+    assert by_id["a2"]["relation"] == "duplicate" and by_id["a2"]["canonical_id"] == "a"
+    assert by_id["a2"]["earlier_run"] == 1 and by_id["a2"]["similarity"] >= 0.6
+
+
+def test_index_settings_must_match(tmp_path):
+    ix = str(tmp_path / "ix.db")
+    dedup.run([{"id": "a", "text": WIRE}], index=ix)
+    with pytest.raises(IndexFileError) as exc:
+        dedup.run([{"id": "b", "text": WIRE}], Config(cluster=ClusterConfig(num_perm=64)), index=ix)
+    assert str(exc.value) == (
+        f"{ix}: index was built with num_perm=128, this run has num_perm=64; "
+        "use --num-perm 128 or a new --index path"
+    )
+
+
+def test_not_an_index(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexFileError, match="not a usable dedup index"):
+        dedup.run([{"id": "a", "text": WIRE}], index=str(bad))
+
+
+def test_failed_run_leaves_index_unchanged(tmp_path):
+    ix = str(tmp_path / "ix.db")
+    dedup.run([{"id": "a", "text": WIRE}], index=ix)
+
+    def records():
+        yield {"id": "b", "text": OTHER}
+        raise RuntimeError("input died")
+
+    with pytest.raises(RuntimeError):
+        dedup.run(records(), index=ix)
+    db = sqlite3.connect(ix)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    assert [r[0] for r in db.execute("SELECT id FROM docs")] == ["a"]
+
+
+def test_cli_index_stats(tmp_path, seeds_dir):
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    ix = tmp_path / "ix.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", str(seeds_dir), "--index", str(ix), "-o", str(tmp_path / "o.jsonl")]).exit_code == 0
+    res = runner.invoke(main, ["index", "stats", str(ix)])
+    assert res.exit_code == 0 and '"integrity": "ok"' in res.stdout and '"documents": 5' in res.stdout
