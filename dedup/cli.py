@@ -26,6 +26,13 @@ EXIT_OUTPUT = 74  # output cannot be written (disk full, closed stdout)
 EXIT_PIPE = 141  # the reader went away (``| head``): quiet, like a tool killed by SIGPIPE
 
 
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _common(f):
     """Options shared by ``run`` and ``strip``."""
     decorators = [
@@ -39,15 +46,16 @@ def _common(f):
                      help="JSONL file for bad records and their reasons (requires --on-error quarantine)."),
         click.option("--stats", "stats_path", metavar="FILE",
                      help="Write the run's counters as JSON here ('-' is stderr)."),
-        click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
-                     help="Worker processes for strip and signatures. Output is identical for any value."),
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), default=_default_jobs, show_default="cores",
+                     help="Worker processes for strip and signatures (default: the usable cores). "
+                          "Output is byte-identical for any value."),
         click.option("--max-html-bytes", type=click.IntRange(1), default=_STRIP.max_html_bytes, show_default=True,
                      help="Larger HTML pages are refused with reason html_too_large; the run goes on."),
         click.option("--max-text-bytes", type=click.IntRange(1), default=_STRIP.max_text_bytes, show_default=True,
                      help="Larger texts are refused with reason text_too_large; the run goes on."),
         click.option("--html-timeout", type=click.FloatRange(min=0, min_open=True), default=_STRIP.html_timeout,
                      show_default=True, help="Seconds allowed to extract one HTML page before it is refused."),
-        click.option("-q", "--quiet", is_flag=True, help="Only print errors."),
+        click.option("-q", "--quiet", is_flag=True, help="Only print errors; no progress line."),
         click.option("-v", "--verbose", is_flag=True, help="Print progress details, and tracebacks on errors."),
     ]
     for d in reversed(decorators):
@@ -105,6 +113,17 @@ def _execute(kw: dict, config: Config, produce) -> None:
         "%d records in, %d documents, %d clusters, %d skipped, %d quarantined, %.1fs",
         s["records_in"], s["documents"], s["clusters"], s["skipped"], s["quarantined"], s["seconds"],
     )
+
+
+def _progress(kw: dict, stats: Stats):
+    """A progress line when stderr is a terminal and not --quiet; otherwise nothing."""
+    import contextlib
+
+    from .progress import Progress, count_records
+
+    if kw["quiet"] or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    return Progress(stats, count_records(list(kw["inputs"])))
 
 
 class _Group(click.Group):

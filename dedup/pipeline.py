@@ -9,6 +9,8 @@ spool offset. Clean texts wait in a temporary spool until they are written.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import logging
 import multiprocessing
 import time
@@ -35,6 +37,8 @@ log = logging.getLogger("dedup")
 # Documents handed to a worker at a time. Large enough to amortise IPC and to
 # batch the MinHash permutations; small enough to keep memory flat.
 BATCH = 256
+# Below this many batches, worker processes cost more to start than they save.
+POOL_MIN_BATCHES = 4
 
 
 # --------------------------------------------------------------------------- accounting
@@ -232,25 +236,33 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 
 
 def _process_all(docs: Iterable[Document], config: Config, with_features: bool, keep_strip: bool) -> Iterator[tuple[Document, object]]:
-    """(document, Processed or refusal) in input order, with ``config.jobs`` processes."""
-    if config.jobs == 1:
+    """(document, Processed or refusal) in input order, with ``config.jobs`` processes.
+
+    Worker processes cost about a second to start (each imports numpy and
+    trafilatura), so inputs of fewer than ``POOL_MIN_BATCHES`` batches are
+    processed in this process whatever ``jobs`` is; output is the same either way.
+    """
+    batches = _batches(docs, BATCH)
+    head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
+    if config.jobs == 1 or len(head) < POOL_MIN_BATCHES:
         worker = Worker(config, with_features)
         try:
-            for batch in _batches(docs, BATCH):
+            for batch in itertools.chain(head, batches):
                 yield from zip(batch, worker.process(batch, keep_strip))
         finally:
             worker.close()
         return
     ctx = multiprocessing.get_context("forkserver")
     with ctx.Pool(config.jobs, initializer=_init_worker, initargs=(config, with_features, keep_strip)) as pool:
-        # feed a bounded window of batches so memory stays flat on huge inputs
-        window: list = []
-        for batch in _batches(docs, BATCH):
+        # a bounded window of batches in flight keeps memory flat on huge inputs
+        window: collections.deque = collections.deque()
+        for batch in itertools.chain(head, batches):
             window.append((batch, pool.apply_async(_work, (batch,))))
             if len(window) >= 2 * config.jobs:
-                b, res = window.pop(0)
+                b, res = window.popleft()
                 yield from zip(b, res.get())
-        for b, res in window:
+        while window:
+            b, res = window.popleft()
             yield from zip(b, res.get())
 
 

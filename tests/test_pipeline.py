@@ -129,3 +129,16 @@ def test_strip_library_one_to_one(seed_records):
     out = dedup.strip(seed_records)
     assert [r["id"] for r in out.records] == [r["id"] for r in seed_records]
     assert all("strip" in r and "provenance" not in r for r in out.records)
+
+
+def test_worker_pool_gives_the_same_bytes():
+    """Enough documents to start the worker pool (more than POOL_MIN_BATCHES batches)."""
+    from dedup.pipeline import BATCH, POOL_MIN_BATCHES
+
+    n = BATCH * POOL_MIN_BATCHES + 50
+    words = WIRE.split()
+    recs = [{"id": f"d{i}", "text": " ".join(words[i % 20:] + [f"tag{i % 97}"] * 3)} for i in range(n)]
+    one = dedup.run(recs, Config(jobs=1))
+    two = dedup.run(recs, Config(jobs=2))
+    assert one.stats["documents"] == two.stats["documents"] == n
+    assert b"".join(orjson.dumps(r) for r in one.records) == b"".join(orjson.dumps(r) for r in two.records)
