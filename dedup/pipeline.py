@@ -30,7 +30,7 @@ from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
 from .signature import Signer, estimated_jaccard
 from .strip import HtmlStripper, StripResult, strip_text
-from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, canonical_reason, cluster_id
+from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance, story
 
 log = logging.getLogger("dedup")
 
@@ -449,7 +449,6 @@ def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: S
     With ``story_of`` (a run with ``--index``), each record also names its story,
     new or from an earlier run, and ``story_of`` is filled with doc -> story.
     """
-    store_used = story_of is not None
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(cl.labels.tolist()):
         groups.setdefault(lab, []).append(i)
@@ -459,48 +458,28 @@ def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: S
         keys = [ledger.canonical_key(i) for i in members]
         c_pos = min(range(len(members)), key=keys.__getitem__)
         c = members[c_pos]
-        ordered = [c] + [i for i in members if i != c]
         entries = []
-        for i in ordered:
-            entry: dict = {"id": ledger.ids[i], "source": ledger.origins[i]}
+        for i in [c] + [i for i in members if i != c]:
+            evidence = None
             if i == c:
-                entry["relation"], entry["similarity"] = CANONICAL, 1.0
+                relation, sim = CANONICAL, 1.0
             elif cl.copy_labels[i] == cl.copy_labels[c]:
-                entry["relation"] = DUPLICATE
-                entry["similarity"] = round(float(estimated_jaccard(sigs[i], sigs[c])), 4)
+                relation, sim = DUPLICATE, float(estimated_jaccard(sigs[i], sigs[c]))
             else:
                 ri, rc = cl.rep_of[int(cl.copy_labels[i])], cl.rep_of[int(cl.copy_labels[c])]
-                score, evidence = cl.events.explain(cl.rep_pos[ri], cl.rep_pos[rc])
-                entry["relation"], entry["similarity"] = SAME_EVENT, round(float(score), 4)
+                sim, evidence = cl.events.explain(cl.rep_pos[ri], cl.rep_pos[rc])
+                relation = SAME_EVENT
                 if ri != i:
                     evidence = {**evidence, "via": ledger.ids[ri]}
-                entry["evidence"] = evidence
-            entry["strip"] = ledger.summaries[i]
-            stats.members[entry["relation"]] += 1
-            entries.append(entry)
+            entries.append(member_entry(ledger.ids[i], ledger.origins[i], relation, sim, ledger.summaries[i], evidence))
+            stats.members[relation] += 1
         rec = orjson.loads(spool.read(*ledger.offsets[c]))
-        cid = cluster_id([ledger.ids[i] for i in members])
-        rec["provenance"] = {
-            "cluster_id": cid,
-            "canonical_reason": canonical_reason(keys, c_pos),
-            "size": len(members),
-            "members": entries,
-            "tier": config.cluster.tier,
-            "config": fingerprint,
-            "version": __version__,
-        }
-        if cl.links is not None and store_used:
+        member_ids = [ledger.ids[i] for i in members]
+        rec["provenance"] = provenance(member_ids, entries, keys, c_pos, config.cluster.tier, fingerprint, __version__)
+        if story_of is not None:
             link = cl.links.get(int(cl.labels[c]))
-            if link is None:
-                rec["provenance"]["story"] = {"id": cid, "new": True}
-                stats.index["new_stories"] += 1
-            else:
-                rec["provenance"]["story"] = {
-                    "id": link.story, "new": False, "canonical_id": link.canonical, "earlier_run": link.run,
-                    "relation": link.relation, "similarity": link.similarity,
-                    **({"via": link.via} if link.via and link.via != link.canonical else {}),
-                }
-                stats.index["linked_stories"] += 1
+            rec["provenance"]["story"] = story(link, rec["provenance"]["cluster_id"])
+            stats.index["linked_stories" if link else "new_stories"] += 1
             story_of.update((i, rec["provenance"]["story"]["id"]) for i in members)
         stats.clusters += 1
         yield rec

@@ -36,6 +36,17 @@ MAX_PAYLOAD = 64 * 1024 * 1024
 _SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
+def _parse_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged WARC makes the reader raise.
+
+    Stream errors, warcio's own parse errors, and anything else: on a header
+    cut short, warcio's parser trips over missing fields (an AttributeError
+    on a record cut before its WARC-Target-URI, found by cutting the test
+    fixture at every byte). Whatever it raises, the file is damaged there.
+    """
+    return (Exception,)
+
+
 class _Watched:
     """A read-only stream that remembers the first error its source raised.
 
@@ -100,8 +111,8 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
         InputFileError: the file cannot be opened.
     """
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
+    _PARSE_ERRORS = _parse_errors()
     try:
         raw = open(path, "rb")
     except OSError as exc:
@@ -111,22 +122,23 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
         # gzip alike, and lets _Watched see a truncated stream.
         source = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.lower().endswith(".gz") else raw
         stream = _Watched(source)
-        n = 0
+        n = 0  # WARC records read in full
         try:
             records = ArchiveIterator(stream)
             for rec in records:
-                n += 1
-                if rec.rec_type != "response":
-                    continue
-                out = _response(rec, f"{path}:{n}")
+                where = f"{path}:{n + 1}"
+                out = _response(rec, where) if rec.rec_type == "response" else None
+                _drain(rec)
                 if stream.error is not None:
                     raise stream.error
-                yield out
+                n += 1
+                if out is not None:
+                    yield out
             if stream.error is not None:
                 raise stream.error
             if records.offset < stream.pos:
-                raise EOFError(f"{stream.pos - records.offset} bytes after record {n} are not a whole WARC record")
-        except (EOFError, OSError, zlib.error, ArchiveLoadFailed, ValueError) as exc:
+                raise EOFError(f"{stream.pos - records.offset:,} bytes at the end are not a whole WARC record")
+        except _PARSE_ERRORS as exc:
             yield _damaged(path, n, exc)
 
 
@@ -142,7 +154,6 @@ def _response(rec, where: str) -> RawRecord:
     content_type = http.get_header("Content-Type")
     mtype = media_type(content_type)
     payload = rec.content_stream().read(MAX_PAYLOAD + 1)
-    _drain(rec)
     if len(payload) > MAX_PAYLOAD:
         return _skip(where, "payload_too_large", f"payload exceeds {MAX_PAYLOAD:,} bytes ({url})")
     if mtype not in HTML_TYPES and not (mtype in ("", "application/octet-stream") and looks_like_html(payload)):
@@ -160,9 +171,11 @@ def _response(rec, where: str) -> RawRecord:
 
 def _drain(rec) -> None:
     """Read what is left of the record block and check that it was all there."""
+    if rec.rec_headers.get_header("Content-Length") is None:
+        raise EOFError("record header is incomplete: no Content-Length")
     while rec.raw_stream.read(1 << 16):
         pass
-    if rec.raw_stream.limit > 0:
+    if getattr(rec.raw_stream, "limit", 0) > 0:
         raise EOFError(f"record block ends {rec.raw_stream.limit:,} bytes short of its Content-Length")
 
 
@@ -171,19 +184,21 @@ def _skip(where: str, reason: str, message: str) -> RawRecord:
 
 
 def _damaged(path: Path, n: int, exc: BaseException) -> RawRecord:
-    """The record that stands for everything lost after the last good WARC record."""
-    where = f"{path}:{n}"
+    """The record that stands for everything lost after the ``n`` WARC records read in full."""
+    where = f"{path}:{n + 1}"
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, (EOFError, OSError, ValueError)):
+        detail = f"{type(exc).__name__}: {detail}"
     if isinstance(exc, EOFError):
         err = InputError(
             where, "truncated",
-            f"WARC file is truncated after {max(n - 1, 0)} whole records ({detail}); "
+            f"WARC file is truncated after {n} whole records ({detail}); "
             "the rest of the file is lost: re-download it",
         )
     else:
         err = InputError(
             where, "corrupt",
-            f"cannot read WARC record {n} ({detail}): check that the file is a WARC and is not damaged",
+            f"cannot read WARC record {n + 1} ({detail}): check that the file is a WARC and is not damaged",
         )
     return RawRecord(where, error=err)
 

@@ -52,3 +52,42 @@ def cluster_id(member_ids: Sequence[str]) -> str:
     """
     h = hashlib.sha1("\x00".join(sorted(member_ids)).encode("utf-8", "surrogatepass"))
     return "c" + h.hexdigest()[:16]
+
+
+def member_entry(doc_id: str, source: str, relation: str, similarity: float, strip_summary: dict,
+                 evidence: dict | None = None) -> dict:
+    """One entry of ``provenance.members``; shared by every engine so their output is identical.
+
+    >>> member_entry("b", "feed.jsonl:2", DUPLICATE, 0.91234, {"lines_removed": 0})
+    {'id': 'b', 'source': 'feed.jsonl:2', 'relation': 'duplicate', 'similarity': 0.9123, 'strip': {'lines_removed': 0}}
+    """
+    entry: dict = {"id": doc_id, "source": source, "relation": relation, "similarity": round(float(similarity), 4)}
+    if evidence is not None:
+        entry["evidence"] = evidence
+    entry["strip"] = strip_summary
+    return entry
+
+
+def provenance(member_ids: Sequence[str], entries: list[dict], keys: Sequence[tuple], chosen: int,
+               tier: str, fingerprint: str, version: str) -> dict:
+    """The ``provenance`` object of one output record (``entries`` start with the canonical)."""
+    return {
+        "cluster_id": cluster_id(member_ids),
+        "canonical_reason": canonical_reason(keys, chosen),
+        "size": len(entries),
+        "members": entries,
+        "tier": tier,
+        "config": fingerprint,
+        "version": version,
+    }
+
+
+def story(link, cid: str) -> dict:
+    """``provenance.story`` with ``--index``: a new story, or the earlier one this cluster joins."""
+    if link is None:
+        return {"id": cid, "new": True}
+    out = {"id": link.story, "new": False, "canonical_id": link.canonical, "earlier_run": link.run,
+           "relation": link.relation, "similarity": link.similarity}
+    if link.via and link.via != link.canonical:
+        out["via"] = link.via
+    return out
