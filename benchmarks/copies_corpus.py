@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import sys
 from dataclasses import dataclass
 
@@ -43,6 +44,13 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sha
 # A paragraph needs this many words to be body text; shorter lines in the dev
 # texts are mostly headings, bylines or leftover noise.
 MIN_PARAGRAPH_WORDS = 8
+# Some dev texts are one paragraph of hundreds of words (photo captions,
+# articles without line breaks). Two originals starting in the same such
+# paragraph would be near-duplicates of each other, so long paragraphs are cut
+# into chunks of whole sentences of at most this many words (a sentence longer
+# than that is cut every CHUNK_WORDS words).
+CHUNK_WORDS = 60
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“A-Z0-9])")
 
 SITES = ("dailyherald.example", "wkrn-news.example", "the-courier.example", "metro-gazette.example",
          "newswire24.example", "valleytimes.example", "channel7.example", "northstar-post.example")
@@ -86,6 +94,34 @@ class Pool:
     words: list[str]
 
 
+def chunks(para: str) -> list[str]:
+    """``para`` cut into pieces of whole sentences of at most ``CHUNK_WORDS`` words.
+
+    >>> [len(c.split()) for c in chunks(" ".join(["One two three."] * 50))]
+    [60, 60, 30]
+    """
+    words = para.split()
+    if len(words) <= CHUNK_WORDS:
+        return [para]
+    out: list[str] = []
+    cur: list[str] = []
+    for sentence in SENTENCE_END.split(para):
+        sw = sentence.split()
+        while len(sw) > CHUNK_WORDS:
+            if cur:
+                out.append(" ".join(cur))
+                cur = []
+            out.append(" ".join(sw[:CHUNK_WORDS]))
+            sw = sw[CHUNK_WORDS:]
+        if cur and len(cur) + len(sw) > CHUNK_WORDS:
+            out.append(" ".join(cur))
+            cur = []
+        cur.extend(sw)
+    if cur:
+        out.append(" ".join(cur))
+    return out
+
+
 def load_pool(data_dir: str = DATA) -> Pool | None:
     """Read the dev texts; ``None`` when the data is missing."""
     files = sorted(glob.glob(os.path.join(data_dir, "*.jsonl.gz")))
@@ -106,7 +142,7 @@ def load_pool(data_dir: str = DATA) -> Pool | None:
                     if len(para.split()) < MIN_PARAGRAPH_WORDS or key in seen:
                         continue
                     seen.add(key)
-                    paras.append(para)
+                    paras.extend(chunks(para))
                 if paras:
                     articles.append(paras)
                     if len(words) < 50_000:

@@ -41,7 +41,7 @@ import strip_data as data  # noqa: E402
 
 from dedup.strip import LineStats, StripConfig  # noqa: E402
 from dedup.strip.features import FEATURES, feature_matrix  # noqa: E402
-from dedup.strip.lines import rule_of, strip_lines  # noqa: E402
+from dedup.strip.lines import _block_rules, named_rules, strip_lines  # noqa: E402
 from dedup.strip.model import STAGE2_FEATURES, Additive, LineModel, stage2_matrix  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "dedup" / "strip" / "line_model.json"
@@ -86,7 +86,7 @@ def run_stats(texts: list[str], config: StripConfig):
 
 def page_rows(text: str, gold: str, repeated) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     lines = [s for s in (ln.strip() for ln in text.splitlines()) if s]
-    lines = [ln for ln in lines if rule_of(ln) is None]
+    lines = [ln for ln, r in zip(lines, named_rules(lines, StripConfig(), repeated)) if r is None]
     if not lines:
         return None
     X = feature_matrix(lines, repeated)
@@ -156,11 +156,31 @@ def fit_model(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], threshold
     return LineModel(s1, s2, threshold)
 
 
-def evaluate(pages: list[dict], field: str, model: LineModel | None, config: StripConfig, repeated=None) -> dict:
-    pairs = []
+def first_passes(pages: list[dict], field: str, config: StripConfig, repeated) -> list[tuple]:
+    """Per page, what the first pass computes before the model: reused across thresholds."""
+    out = []
     for p in pages:
-        lines, _ = strip_lines(p[field], config, repeated, model)
-        pairs.append(("\n".join(lines), p["gold"]))
+        lines = [s for s in (ln.strip() for ln in p[field].splitlines()) if s]
+        rules = named_rules(lines, config, repeated)
+        idx = [i for i, r in enumerate(rules) if r is None]
+        X = feature_matrix([lines[i] for i in idx], repeated) if idx else None
+        out.append((lines, rules, idx, X, p["gold"]))
+    return out
+
+
+def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None) -> dict:
+    """The whole stripper's AEB F1: first pass from the cache, then the fixpoint."""
+    pairs = []
+    for lines, rules, idx, X, gold in cached:
+        rules = list(rules)
+        if X is not None:
+            for i, d in zip(idx, model.decide(X)):
+                rules[i] = d
+        rules = _block_rules(lines, rules)
+        kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
+        if any(rules):
+            kept = "\n".join(strip_lines(kept, config, repeated, model)[0])
+        pairs.append((kept, gold))
     return data.score(pairs)
 
 
@@ -185,10 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         for held in data.SETS:
             train = [g for name in data.SETS if name != held for g in groups[name]]
             model = fit_model(train, 0.5, not args.one_stage)
+            cached = first_passes(pages[held], field, config, reps[held])
             row = {}
             for t in THRESHOLDS:
                 m = LineModel(model.stage1, model.stage2, t)
-                s = evaluate(pages[held], field, m, config, reps[held])
+                s = evaluate(cached, m, config, reps[held])
                 sweep[t].append(s["f1"])
                 row[t] = s
             cv[held] = row

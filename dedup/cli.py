@@ -15,6 +15,7 @@ from .config import ClusterConfig, Config
 from .errors import ConfigError, DedupError, InputError, InputFileError
 from .io import AtomicOutput, dumps, read_inputs
 from .pipeline import Stats, run_stream, strip_stream
+from .spark import run_stream as spark_run_stream
 from .strip import StripConfig
 
 # Defaults shown in --help come from the config classes themselves.
@@ -87,27 +88,30 @@ def _execute(kw: dict, config: Config, produce) -> None:
     if config.on_error == "quarantine" and not kw["quarantine_path"]:
         raise click.UsageError("--on-error quarantine needs --quarantine FILE")
     stats = Stats()
-    out = AtomicOutput(kw["output"])
-    qout = AtomicOutput(kw["quarantine_path"]) if kw["quarantine_path"] else None
+    # All files appear together, or none does: every output (and the stats)
+    # is written in full before the first is renamed into place.
+    outputs: list[AtomicOutput] = []
     try:
+        out = AtomicOutput(kw["output"])
+        outputs.append(out)
+        qout = AtomicOutput(kw["quarantine_path"]) if kw["quarantine_path"] else None
+        if qout:
+            outputs.append(qout)
         sink = (lambda rec: qout.write(dumps(rec))) if qout else None
         for chunk in produce(read_inputs(kw["inputs"]), stats, sink):
             out.write(chunk)
-        out.commit()
-        if qout:
-            qout.commit()
+        if kw["stats_path"] and kw["stats_path"] != "-":
+            sout = AtomicOutput(kw["stats_path"])
+            outputs.append(sout)
+            sout.write(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        for o in outputs:
+            o.commit()
     except BaseException:
-        out.abort()
-        if qout:
-            qout.abort()
+        for o in outputs:
+            o.abort()
         raise
-    if kw["stats_path"]:
-        blob = orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
-        if kw["stats_path"] == "-":
-            sys.stderr.buffer.write(blob)
-        else:
-            with open(kw["stats_path"], "wb") as fh:
-                fh.write(blob)
+    if kw["stats_path"] == "-":
+        sys.stderr.buffer.write(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     s = stats.to_dict()
     logging.getLogger("dedup").info(
         "%d records in, %d documents, %d clusters, %d skipped, %d quarantined, %.1fs",
@@ -130,7 +134,8 @@ class _Group(click.Group):
     """Turns library exceptions into one-line messages and exit codes."""
 
     def invoke(self, ctx: click.Context):
-        verbose = "-v" in sys.argv or "--verbose" in sys.argv
+        # ctx.args: the subcommand's own arguments, also when called in process (CliRunner, standalone_mode=False)
+        verbose = any(a in ("-v", "--verbose") for a in ctx.args)
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
@@ -140,9 +145,19 @@ class _Group(click.Group):
             if exc.errno == errno.EPIPE:
                 _silence_stdout()
                 ctx.exit(EXIT_PIPE)
+            if exc.filename == "<stdout>":
+                _silence_stdout()  # the interpreter's final flush would fail again, noisily
             if verbose:
                 raise
-            click.echo(f"dedup: error: cannot write output: {exc.strerror or exc}", err=True)
+            if exc.filename == "<stdout>" and exc.errno == errno.EBADF:
+                msg = "cannot write to stdout: it is closed; redirect it to a file or use -o FILE"
+            elif exc.filename == "<stdout>":
+                msg = f"cannot write to stdout: {exc.strerror or exc}; the output there is incomplete"
+            elif exc.filename:
+                msg = f"cannot write {exc.filename}: {exc.strerror or exc}; it was not written"
+            else:
+                msg = f"{exc.strerror or exc} (while writing output or temporary data); no output file was written"
+            click.echo(f"dedup: error: {msg}", err=True)
             ctx.exit(EXIT_OUTPUT)
         except (InputError, InputFileError, ConfigError) as exc:
             if verbose:
@@ -159,7 +174,10 @@ class _Group(click.Group):
 
 
 def _silence_stdout() -> None:
-    """After EPIPE, point stdout at /dev/null so the interpreter's final flush is silent."""
+    """After EPIPE or a failed write to stdout, point stdout at /dev/null so the
+    interpreter's final flush is silent and cannot change the exit code."""
+    if sys.stdout is None:  # started with stdout closed: nothing to flush
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -193,6 +211,9 @@ def main() -> None:
 @click.option("--index", "index_path", metavar="PATH",
               help="SQLite index of earlier runs: link new documents to stories already seen, and remember this "
                    "run's stories (created if missing; written in one transaction when the run completes).")
+@click.option("--engine", type=click.Choice(["embedded", "spark"]), default="embedded", show_default=True,
+              help="embedded: this process and --jobs workers; spark: PySpark (pip install 'dedup[spark]'), on "
+                   "local[*] unless started by spark-submit. The output is the same.")
 def run(**kw) -> None:
     """Strip, cluster and write one canonical record per story, with provenance."""
     config = Config(
@@ -203,8 +224,10 @@ def run(**kw) -> None:
         jobs=kw["jobs"],
     )
 
+    engine = spark_run_stream if kw["engine"] == "spark" else run_stream
+
     def produce(raw, stats, sink):
-        for rec in run_stream(raw, config, stats, sink, index=kw["index_path"]):
+        for rec in engine(raw, config, stats, sink, index=kw["index_path"]):
             yield dumps(rec)
 
     _execute(kw, config, produce)

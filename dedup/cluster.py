@@ -12,8 +12,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .config import ClusterConfig
-from .index import band_keys, candidate_pairs, lsh_params
-from .signature import estimated_jaccard
+from .index import lsh_candidates, lsh_params
+from .signature import pair_jaccard
 
 
 def components(n: int, edges: np.ndarray) -> np.ndarray:
@@ -71,10 +71,10 @@ def copy_clusters(signatures: np.ndarray, content_keys: np.ndarray, empty: np.nd
     is_rep[same + 1] = False
     reps = np.sort(order[is_rep])
     bands, rows = lsh_params(config.threshold, config.num_perm, config.recall_at_threshold)
-    cand = candidate_pairs(band_keys(signatures[reps], bands, rows, config.seed))
+    cand = lsh_candidates(signatures, bands, rows, config.seed, subset=reps)
     cand = reps[cand] if len(cand) else cand
     if len(cand):
-        sims = estimated_jaccard(signatures[cand[:, 0]], signatures[cand[:, 1]])
+        sims = pair_jaccard(signatures, cand)
         near_edges = cand[sims >= config.threshold]
     else:
         near_edges = cand

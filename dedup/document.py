@@ -112,33 +112,84 @@ def _json_type(value: object) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
+_ISO_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{2,6}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_EPOCH = re.compile(r"(\d{9,10}|\d{13})(?:\.\d+)?$")
+_DAY_FIRST = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?!\d)")
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_MONTHS = {m: i for i, ms in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+     "jul july", "aug august", "sep sept september", "oct october", "nov november", "dec december"), 1)
+    for m in ms.split()}
+_MONTH = r"([A-Za-z]{3,9})\.?"
+_MONTH_FIRST = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
+_DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})(?!\d)")
+#: Longer values are not dates; parsing stops there, so a hostile field costs nothing.
+_MAX_DATE_CHARS = 100
+
+
+def _day(year: int, month: int, day: int) -> _dt.date | None:
+    try:
+        return _dt.date(year, month, day) if year >= 1000 else None
+    except ValueError:
+        return None
 
 
 def parse_date(value: str | None) -> _dt.date | None:
-    """Parse the common date formats to a day: ISO 8601 and RFC 2822.
+    """Parse the common date formats to a day.
+
+    ISO 8601 (``2025-08-04``, ``2025-08-04T10:00:00Z``, ``20250804``),
+    ``2025/08/04``, RFC 2822 (``Mon, 04 Aug 2025 10:00:00 +0000``), English
+    month names (``August 4, 2025``, ``4 Aug 2025``), day-first dotted dates
+    (``04.08.2025``), slashed dates only when unambiguous (``08/13/2025``, not
+    ``04/08/2025``), and Unix timestamps in seconds or milliseconds (UTC).
 
     Times and zones are dropped: the event tier compares days. Unparseable
-    values give None and are carried as they are.
+    or ambiguous values give None and are carried as they are.
 
     >>> parse_date("2025-08-04"), parse_date("2025-08-04T10:00:00Z")
     (datetime.date(2025, 8, 4), datetime.date(2025, 8, 4))
     >>> parse_date("Mon, 04 Aug 2025 10:00:00 +0000")
     datetime.date(2025, 8, 4)
-    >>> parse_date("None") is None, parse_date("soon") is None
+    >>> [parse_date(v).isoformat() for v in ("20250804", "2025/8/4", "August 4, 2025", "Monday, Aug. 4th, 2025 10:00",
+    ...                                      "4 August 2025", "04.08.2025", "13/08/2025", "1754301600")]
+    ['2025-08-04', '2025-08-04', '2025-08-04', '2025-08-04', '2025-08-04', '2025-08-04', '2025-08-13', '2025-08-04']
+    >>> parse_date("None") is None, parse_date("soon") is None, parse_date("04/08/2025") is None
+    (True, True, True)
+    >>> parse_date("2025-02-30") is None, parse_date("9" * 10_000) is None
     (True, True)
     """
     if not value:
         return None
     value = value.strip()
-    m = _ISO_DATE.match(value)
+    if len(value) > _MAX_DATE_CHARS:
+        return None
+    m = _ISO_DATE.match(value) or _ISO_BASIC.match(value)
     if m:
-        try:
-            return _dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            return None
+        return _day(int(m[1]), int(m[2]), int(m[3]))
+    m = _EPOCH.match(value)
+    if m:
+        seconds = int(m[1]) / (1000 if len(m[1]) > 10 else 1)
+        return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).date()
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.date() if parsed else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed = None
+    if parsed:
+        return parsed.date()
+    m = _DAY_FIRST.match(value)
+    if m:
+        return _day(int(m[3]), int(m[2]), int(m[1]))
+    m = _SLASHED.match(value)
+    if m:
+        a, b = int(m[1]), int(m[2])
+        if (a > 12) == (b > 12) and a != b:  # 04/08/2025: day or month first? Don't guess.
+            return None
+        return _day(int(m[3]), a, b) if b > 12 or a == b else _day(int(m[3]), b, a)
+    m = _MONTH_FIRST.search(value)
+    if m and m[1].lower() in _MONTHS:
+        return _day(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
+    m = _DAY_MONTH.search(value)
+    if m and m[2].lower() in _MONTHS:
+        return _day(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+    return None

@@ -57,6 +57,7 @@ FEATURES = (
     "year_gap",  # log1p(|latest years mentioned apart|), 0 unless both mention one
     "has_years",  # 1 when both texts mention a year
     "shared_mass",  # log1p(sum of IDF of the content words both contain)
+    "top_entities",  # share of each side's 3 main names found in the other (mean)
 )
 
 
@@ -100,7 +101,7 @@ class EventConfig:
     complete_max: int = 64
     cohesion: float = 0.0
     idf_prior: float = 10.0
-    pair_weights: tuple[float, ...] = (9.0, 4.0, 2.0, 2.0, 1.5, -0.6, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    pair_weights: tuple[float, ...] = (9.0, 4.0, 2.0, 2.0, 1.5, -0.6, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     pair_bias: float = -5.5
 
     def __post_init__(self) -> None:
@@ -157,11 +158,13 @@ def _normalize_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
 
 
-def _rowdot(m: sparse.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 100_000) -> np.ndarray:
-    """Dot products of rows ``i[k]`` and ``j[k]`` of a CSR matrix, in chunks."""
+def _rowdot(m: sparse.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 100_000,
+            other: sparse.csr_matrix | None = None) -> np.ndarray:
+    """Dot products of row ``i[k]`` of ``m`` and row ``j[k]`` of ``other`` (default ``m``), in chunks."""
+    other = m if other is None else other
     out = np.zeros(len(i), dtype=np.float64)
     for s in range(0, len(i), chunk):
-        a, b = m[i[s : s + chunk]], m[j[s : s + chunk]]
+        a, b = m[i[s : s + chunk]], other[j[s : s + chunk]]
         out[s : s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     return out
 
@@ -172,7 +175,9 @@ class _Batch:
 
     words: sparse.csr_matrix  # unit rows, sublinear TF-IDF of content words
     mass: sparse.csr_matrix  # sqrt(IDF) of content words in 2+ docs, unnormalised
-    entities: sparse.csr_matrix  # unit rows, IDF of names (binary)
+    entities: sparse.csr_matrix  # unit rows, sublinear TF-IDF of names
+    has_entity: sparse.csr_matrix  # binary, names present
+    top_entity: sparse.csr_matrix  # binary, each row's main names
     numbers: sparse.csr_matrix  # unit rows, IDF of numbers (binary)
     titles: sparse.csr_matrix  # unit rows, IDF of title words (binary)
     sentences: sparse.csr_matrix  # binary, shared non-template sentences
@@ -227,6 +232,21 @@ def _sentence_flags(docs: Sequence[EventDoc], config: EventConfig) -> tuple[np.n
     return template, evidence, seg_doc
 
 
+def _top_per_row(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Binary matrix of each row's ``k`` largest entries (ties: smaller column first).
+
+    >>> _top_per_row(sparse.csr_matrix(np.array([[0.1, 0.5, 0.3], [0.2, 0.0, 0.0]])), 2).toarray().tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    m = m.copy()
+    m.eliminate_zeros()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, rows))  # by row, weight desc, then column
+    rank = np.arange(order.shape[0]) - m.indptr[rows[order]]
+    top = order[rank < k]
+    return sparse.csr_matrix((np.ones(top.shape[0]), (rows[top], m.indices[top])), shape=m.shape)
+
+
 def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     n = len(docs)
     template, evidence, seg_doc = _sentence_flags(docs, config)
@@ -252,20 +272,16 @@ def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     mass = counts.copy()
     mass.data = np.sqrt(idf[mass.indices]) * ((kind == WORD) & (df >= 2))[mass.indices]
     mass.eliminate_zeros()
-    entities = select(binary, kind == ENTITY)
+    entities = select(tfidf, kind == ENTITY)
+    has_entity = sparse.csr_matrix(counts @ sparse.diags((kind == ENTITY).astype(np.float64)))
+    has_entity.eliminate_zeros()
+    has_entity.data[:] = 1.0
+    top_entity = _top_per_row(sparse.csr_matrix(tfidf @ sparse.diags((kind == ENTITY).astype(np.float64))), 3)
     numbers = select(binary, kind == NUMBER)
 
     # Keys: the top TF-IDF terms of each row among those in 2..key_df_cap docs.
     eligible = (df >= 2) & (df <= config.key_df_cap)
-    cand = sparse.csr_matrix(tfidf @ sparse.diags(eligible.astype(np.float64)))
-    cand.eliminate_zeros()
-    rows = np.repeat(np.arange(n), np.diff(cand.indptr))
-    order = np.lexsort((cand.indices, -cand.data, rows))  # by row, weight desc, then column
-    rank = np.arange(order.shape[0]) - cand.indptr[rows[order]]
-    top = order[rank < config.keys_per_doc]
-    keys = sparse.csr_matrix(
-        (np.ones(top.shape[0]), (rows[top], cand.indices[top])), shape=(n, vocab.shape[0])
-    )
+    keys = _top_per_row(sparse.csr_matrix(tfidf @ sparse.diags(eligible.astype(np.float64))), config.keys_per_doc)
 
     # Titles: IDF among the documents that have one.
     t_len = np.array([d.title.shape[0] for d in docs], dtype=np.int64)
@@ -287,7 +303,7 @@ def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     days = np.array([d.date.toordinal() if d.date else np.nan for d in docs], dtype=np.float64)
     lengths = np.bincount(tok_doc, minlength=n).astype(np.float64)
     years = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
-    return _Batch(words, mass, entities, numbers, titles, sentences, keys, tfidf, vocab, days, years, t_len > 0, lengths,
+    return _Batch(words, mass, entities, has_entity, top_entity, numbers, titles, sentences, keys, tfidf, vocab, days, years, t_len > 0, lengths,
                   config.keys_per_doc)
 
 
@@ -315,6 +331,8 @@ def pair_features(batch: _Batch, i: np.ndarray, j: np.ndarray) -> np.ndarray:
             np.where(has_years, np.log1p(np.nan_to_num(year_gap)), 0.0),
             has_years.astype(np.float64),
             np.log1p(_rowdot(batch.mass, i, j)),
+            (_rowdot(batch.top_entity, i, j, other=batch.has_entity)
+             + _rowdot(batch.top_entity, j, i, other=batch.has_entity)) / 6.0,
         ]
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import errno
 import gzip
 import io
 import os
@@ -81,7 +82,10 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
             continue
         path = Path(name)
         if path.is_dir():
-            files = sorted(str(p) for p in path.iterdir() if p.is_file() and _kind(p))
+            try:
+                files = sorted(str(p) for p in path.iterdir() if p.is_file() and _kind(p))
+            except OSError as exc:
+                raise InputFileError(f"{name}: cannot list directory ({exc.strerror or exc})") from exc
             if not files:
                 raise InputFileError(f"{name}: directory has no {_KNOWN_TYPES} files to read")
             out.extend(files)
@@ -103,14 +107,17 @@ def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None) -> Iterato
             continue
         path = Path(name)
         kind = _kind(path)
-        if kind == "jsonl":
-            yield from read_jsonl_path(path)
-        elif kind == "warc":
-            from .warc import read_warc
+        try:
+            if kind == "jsonl":
+                yield from read_jsonl_path(path)
+            elif kind == "warc":
+                from .warc import read_warc
 
-            yield from read_warc(path)
-        else:
-            yield _read_single(path, kind)
+                yield from read_warc(path)
+            else:
+                yield _read_single(path, kind)
+        except OSError as exc:  # only the reading itself: a consumer's errors never pass through here
+            raise InputFileError(f"{name}: cannot read ({exc.strerror or exc})") from exc
 
 
 def open_compressed(path: Path) -> BinaryIO:
@@ -425,7 +432,7 @@ class AtomicOutput:
         self.name = "<stdout>" if target == "-" else target
         if target == "-":
             if sys.stdout is None:  # started with stdout closed (``>&-``)
-                raise OSError(9, "stdout is closed; redirect it to a file or use -o FILE", self.name)
+                raise OSError(errno.EBADF, "stdout is closed", self.name)
             self.fh: BinaryIO = sys.stdout.buffer
             self._tmp = None
         else:

@@ -13,7 +13,9 @@ import collections
 import itertools
 import logging
 import multiprocessing
+import pickle
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -291,9 +293,23 @@ def documents(raw: Iterable[RawRecord], policy: Policy) -> Iterator[Document]:
 
 
 def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterator[RawRecord]:
-    """Wrap in-memory records (dicts) for the pipeline; ``where`` is ``<records>:N``."""
+    """Wrap in-memory records (dicts) for the pipeline; ``where`` is ``<records>:N``.
+
+    Records read from JSON are JSON by construction; in-memory ones may hold
+    what cannot be written out (bytes, lone surrogates, non-string keys), so
+    such a record is a bad record (``not_json``) here, not a crash later.
+    """
     for i, rec in enumerate(records, 1):
-        yield RawRecord(f"{name}:{i}", record=rec)
+        where = f"{name}:{i}"
+        try:
+            orjson.dumps(rec)
+        except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
+            yield RawRecord(where, error=InputError(
+                where, "not_json",
+                f"record cannot be written as JSON ({exc}): use str, int, float, bool, None, lists "
+                "and dicts with str keys, and valid Unicode", rec))
+            continue
+        yield RawRecord(where, record=rec)
 
 
 # --------------------------------------------------------------------------- strip only
@@ -316,35 +332,64 @@ def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarant
 
 # --------------------------------------------------------------------------- run
 class Ledger:
-    """Everything clustering and writing keep per document: no texts."""
+    """Everything clustering and writing keep per document: no texts.
 
-    def __init__(self) -> None:
+    Signatures live in one growing uint32 matrix; numbers in compact arrays;
+    the clean record and the event features wait in the spool, by offset.
+    About 0.6 KB per document at 128 permutations, plus the id and source.
+    """
+
+    def __init__(self, num_perm: int, spool: Spool) -> None:
+        self.spool = spool
+        self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
         self.ids: list[str] = []
         self.origins: list[str] = []
-        self.index: list[int] = []
         self.days: list[int | None] = []
-        self.summaries: list[dict] = []
-        self.n_words: list[int] = []
-        self.keys: list[int] = []
-        self.offsets: list[tuple[int, int]] = []
-        self.sigs: list[np.ndarray] = []
-        self.events: list = []
+        self.summaries: list[bytes] = []  # orjson of the strip summary; few distinct values
+        self.index = array("q")
+        self.n_words = array("q")
+        self.keys = array("Q")
+        self.offsets = array("q")  # blob offset, blob length, event offset, event length
+        self._summary_intern: dict[bytes, bytes] = {}
 
-    def add(self, doc: Document, p: Processed, offset: int) -> None:
+    def add(self, doc: Document, p: Processed) -> None:
+        n = len(self.ids)
+        if n == len(self._sigs):
+            grown = np.empty((2 * n, self._sigs.shape[1]), dtype=np.uint32)
+            grown[:n] = self._sigs
+            self._sigs = grown
+        self._sigs[n] = p.signature
         self.ids.append(doc.id)
         self.origins.append(doc.origin)
-        self.index.append(doc.index)
         day = doc.day
         self.days.append(day.toordinal() if day else None)
-        self.summaries.append(p.summary)
+        summary = orjson.dumps(p.summary)
+        self.summaries.append(self._summary_intern.setdefault(summary, summary))
+        self.index.append(doc.index)
         self.n_words.append(p.n_words)
         self.keys.append(p.content_key)
-        self.offsets.append((offset, len(p.blob)))
-        self.sigs.append(p.signature)
-        self.events.append(p.event)
+        event = pickle.dumps(p.event, protocol=5) if p.event is not None else b""
+        self.offsets.extend((self.spool.append(p.blob), len(p.blob), self.spool.append(event), len(event)))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def sigs(self) -> np.ndarray:
+        """``(n, num_perm)`` signatures (a view, no copy)."""
+        return self._sigs[: len(self.ids)]
+
+    def record(self, i: int) -> dict:
+        """The clean output record of document ``i``, read back from the spool."""
+        return orjson.loads(self.spool.read(self.offsets[4 * i], self.offsets[4 * i + 1]))
+
+    def event(self, i: int):
+        """The event features of document ``i``, or None."""
+        length = self.offsets[4 * i + 3]
+        return pickle.loads(self.spool.read(self.offsets[4 * i + 2], length)) if length else None
+
+    def summary(self, i: int) -> dict:
+        return orjson.loads(self.summaries[i])
 
     def canonical_key(self, i: int) -> tuple:
         return canonical_key(self.n_words[i], self.days[i], self.ids[i], self.index[i])
@@ -369,7 +414,7 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
     tier, and each final cluster is linked to the earlier story it matches best.
     """
     n = len(ledger)
-    sigs = np.vstack(ledger.sigs) if n else np.empty((0, config.cluster.num_perm), dtype=np.uint32)
+    sigs = ledger.sigs
     keys = np.array(ledger.keys, dtype=np.uint64)
     empty = np.array(ledger.n_words, dtype=np.int64) == 0
     stats.empty_after_strip = int(empty.sum())
@@ -389,7 +434,7 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
         reps = sorted(rep_of.values())
         live = [r for r in reps if not empty[r]]
         rep_pos = {r: k for k, r in enumerate(live)}
-        events = cluster_events([ledger.events[r] for r in live] + [e for _, _, _, e in stored], config.events)
+        events = cluster_events([ledger.event(r) for r in live] + [e for _, _, _, e in stored], config.events)
         ev_labels = np.asarray(events.labels)
         rep_label = {r: live[ev_labels[k]] if ev_labels[k] < len(live) else r for k, r in enumerate(live)}
         labels = np.array([rep_label.get(rep_of[c], rep_of[c]) for c in copies.labels.tolist()], dtype=np.int64)
@@ -442,7 +487,7 @@ def link_to_store(ledger: Ledger, cl: Clustering, sigs: np.ndarray, empty: np.nd
     return {label: cand[3] for label, cand in best.items()}
 
 
-def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: Stats,
+def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
           story_of: dict | None = None) -> Iterator[dict]:
     """One canonical record per cluster, ordered by first appearance, with provenance.
 
@@ -471,9 +516,9 @@ def write(ledger: Ledger, cl: Clustering, spool: Spool, config: Config, stats: S
                 relation = SAME_EVENT
                 if ri != i:
                     evidence = {**evidence, "via": ledger.ids[ri]}
-            entries.append(member_entry(ledger.ids[i], ledger.origins[i], relation, sim, ledger.summaries[i], evidence))
+            entries.append(member_entry(ledger.ids[i], ledger.origins[i], relation, sim, ledger.summary(i), evidence))
             stats.members[relation] += 1
-        rec = orjson.loads(spool.read(*ledger.offsets[c]))
+        rec = ledger.record(c)
         member_ids = [ledger.ids[i] for i in members]
         rec["provenance"] = provenance(member_ids, entries, keys, c_pos, config.cluster.tier, fingerprint, __version__)
         if story_of is not None:
@@ -496,10 +541,10 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
 
     policy = Policy(config, stats, quarantine)
     t0, started = time.perf_counter(), time.time()
-    ledger = Ledger()
     store = Store(index, config) if index else None
     try:
         with Spool() as spool:
+            ledger = Ledger(config.cluster.num_perm, spool)
             for doc, res in _process_all(documents(raw, policy), config, with_features=True, keep_strip=False):
                 if isinstance(res, InputError):
                     policy.reject(res, refusal=True)
@@ -507,12 +552,12 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
                 stats.documents += 1
                 stats.lines_removed += res.summary["lines_removed"]
                 stats.strip_methods[res.summary["method"]] += 1
-                ledger.add(doc, res, spool.append(res.blob))
+                ledger.add(doc, res)
             cl = cluster(ledger, config, stats, store)
             story_of: dict | None = {} if store else None
-            yield from write(ledger, cl, spool, config, stats, story_of)
-        if store is not None:
-            _record_run(store, ledger, cl, story_of, config, stats, started)
+            yield from write(ledger, cl, config, stats, story_of)
+            if store is not None:
+                _record_run(store, ledger, cl, story_of, config, stats, started)
     finally:
         if store is not None:
             store.close()
@@ -524,7 +569,7 @@ def _record_run(store, ledger: Ledger, cl: Clustering, story_of: dict, config: C
     from .index import band_keys, lsh_params
 
     n = len(ledger)
-    sigs = np.vstack(ledger.sigs) if n else np.empty((0, config.cluster.num_perm), dtype=np.uint32)
+    sigs = ledger.sigs
     bands, rows = lsh_params(config.cluster.threshold, config.cluster.num_perm, config.cluster.recall_at_threshold)
     keys = band_keys(sigs, bands, rows, config.cluster.seed)
     empty = [w == 0 for w in ledger.n_words]
@@ -541,7 +586,7 @@ def _record_run(store, ledger: Ledger, cl: Clustering, story_of: dict, config: C
             grown[link.story] += len(members)
             continue
         c = min(members, key=ledger.canonical_key)
-        rep_event = ledger.events[c] if config.cluster.tier == "events" and ledger.n_words[c] else None
+        rep_event = ledger.event(c) if config.cluster.tier == "events" and ledger.n_words[c] else None
         new_stories.append((story_of[c], ledger.ids[c], len(members), ledger.days[c], rep_event))
     stats.index["run"] = store.commit_run(started, new_docs, sorted(new_stories, key=lambda t: t[0]), dict(grown),
                                           sum(grown.values()), __version__)

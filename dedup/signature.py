@@ -268,6 +268,20 @@ class Signer:
         return LeanMinHash(m)
 
 
+def pair_jaccard(signatures: np.ndarray, pairs: np.ndarray, chunk: int = 32768) -> np.ndarray:
+    """Estimated Jaccard of each ``(i, j)`` row pair, in chunks so memory stays flat.
+
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 0, 0], [9, 9, 9, 9]], dtype=np.uint32)
+    >>> pair_jaccard(sig, np.array([[0, 1], [0, 2]])).tolist()
+    [0.5, 0.0]
+    """
+    out = np.empty(len(pairs), dtype=np.float64)
+    for lo in range(0, len(pairs), chunk):
+        p = pairs[lo : lo + chunk]
+        out[lo : lo + chunk] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
+    return out
+
+
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     """Fraction of equal signature slots, row-wise; the MinHash Jaccard estimate.
 

@@ -64,8 +64,11 @@ class _Watched:
         return self.pos
 
     def read(self, size: int = -1) -> bytes:
+        # read1: a short read is fine for warcio, and a truncated gzip then
+        # gives up every whole record before the cut instead of the last block
+        step = self._fh.read1 if size is not None and size >= 0 and hasattr(self._fh, "read1") else self._fh.read
         try:
-            data = self._fh.read(size)
+            data = step(size)
         except (EOFError, OSError, zlib.error) as exc:
             self.error = self.error or exc
             raise
@@ -171,8 +174,8 @@ def _response(rec, where: str) -> RawRecord:
 
 def _drain(rec) -> None:
     """Read what is left of the record block and check that it was all there."""
-    if rec.rec_headers.get_header("Content-Length") is None:
-        raise EOFError("record header is incomplete: no Content-Length")
+    if not (rec.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+        raise EOFError("record header is incomplete: no valid Content-Length")
     while rec.raw_stream.read(1 << 16):
         pass
     if getattr(rec.raw_stream, "limit", 0) > 0:

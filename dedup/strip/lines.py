@@ -111,6 +111,17 @@ def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
     return out
 
 
+def named_rules(lines: list[str], config: StripConfig, repeated=None) -> list[str | None]:
+    """The context-free part of a pass: named rules, then run statistics."""
+    rules = [rule_of(ln) for ln in lines]
+    if repeated is not None and len(repeated):
+        limit = config.repeat_max_words
+        for i, ln in enumerate(lines):
+            if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
+                rules[i] = "repeated_line"
+    return rules
+
+
 def classify(
     lines: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
 ) -> list[str | None]:
@@ -120,12 +131,7 @@ def classify(
     that survive them (so its context features see the page as the rules
     left it), then blocks.
     """
-    rules = [rule_of(ln) for ln in lines]
-    if repeated is not None and len(repeated):
-        limit = config.repeat_max_words
-        for i, ln in enumerate(lines):
-            if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
-                rules[i] = "repeated_line"
+    rules = named_rules(lines, config, repeated)
     if model is not None and config.use_model:
         idx = [i for i, r in enumerate(rules) if r is None]
         if idx:

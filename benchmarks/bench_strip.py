@@ -1,0 +1,207 @@
+"""Benchmark the strip stage on labelled pages, on both paths, against baselines.
+
+Usage (from the repository root, with ``pip install -e '.[bench]'``)::
+
+    python benchmarks/bench_strip.py               # measure, print, compare with the pin
+    python benchmarks/bench_strip.py --update-pin  # ... and rewrite benchmarks/strip_results.json
+    python benchmarks/bench_strip.py --sets aeb --limit 50   # a quick look
+
+Data: ``../shared/data/extraction`` (override with ``DEDUP_DATA``); the
+script exits 0 with a message when it is missing. For every set it reports
+AEB 4-gram F1, precision and recall, WCXB word F1 and pages per second of:
+
+HTML path
+  ``trafilatura``       trafilatura 2.x alone (deduplicate=False, no comments)
+  ``ours``              :class:`dedup.strip.HtmlStripper` (worker process,
+                        trafilatura, then our residue filter)
+Text path (pages flattened by ``html_text.extract_text(html, guess_layout=True)``;
+flattening is not timed)
+  ``unfiltered``        the flattened page as is
+  ``c4``                C4's line rules: keep lines ending in terminal
+                        punctuation with at least 3 words and without
+                        "javascript" or cookie/privacy/terms phrases
+  ``c4+dedup``          C4 rules, then drop every line seen in an earlier
+                        page of the set (C4 keeps one copy)
+  ``ours``              :func:`dedup.strip.strip_text`, one page at a time
+  ``ours+run``          the same with run statistics (:class:`LineStats`
+                        over the set, pre-pass included in the time)
+
+All timings are single-process wall clock on this machine; the speed
+targets are reported, never asserted. Results are pinned with the data's
+sha256 in ``strip_results.json``; a drop in F1 of more than 0.002 against
+the pin is printed as a regression (exit status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import strip_data as data  # noqa: E402
+
+from dedup.strip import HtmlStripper, LineStats, StripConfig, StripRefused, strip_text  # noqa: E402
+
+PIN = Path(__file__).resolve().parent / "strip_results.json"
+TOLERANCE = 0.002
+
+_C4_BAD = re.compile(r"javascript|cookie policy|uses cookies|use of cookies|use cookies|privacy policy|terms of use", re.I)
+_C4_END = (".", "!", "?", '"', "”")
+
+
+def c4_lines(text: str) -> list[str]:
+    """C4's line filter (Raffel et al. 2020), page-level rules left out."""
+    out = []
+    for raw in text.splitlines():
+        ln = raw.strip()
+        if ln.endswith(_C4_END) and len(ln.split()) >= 3 and not _C4_BAD.search(ln):
+            out.append(ln)
+    return out
+
+
+def _timed(fn, items):
+    t0 = time.perf_counter()
+    out = [fn(x) for x in items]
+    return out, time.perf_counter() - t0
+
+
+def bench_set(name: str, pages: list[dict], htmls: list[str] | None) -> dict[str, dict]:
+    gold = [p["gold"] for p in pages]
+    flat = [p["flat"] for p in pages]
+    res: dict[str, dict] = {}
+
+    def record(key: str, preds: list[str], seconds: float, n: int | None = None) -> None:
+        s = data.score(list(zip(preds, gold)))
+        s["pages_per_s"] = (n or len(preds)) / seconds if seconds > 0 else float("inf")
+        res[key] = s
+
+    if htmls is not None:
+        urls = [p["url"] for p in pages]
+        preds, secs = _timed(lambda i: data.trafilatura_alone(htmls[i], urls[i]), range(len(pages)))
+        record("html/trafilatura", preds, secs)
+        config = StripConfig()
+        refused = 0
+        with HtmlStripper(config) as stripper:
+            stripper("<html><body><p>warm up</p></body></html>")  # start the worker outside the clock
+
+            def ours(i: int) -> str:
+                nonlocal refused
+                try:
+                    return stripper(htmls[i], urls[i]).text
+                except StripRefused:
+                    refused += 1
+                    return ""
+
+            preds, secs = _timed(ours, range(len(pages)))
+        record("html/ours", preds, secs)
+        res["html/ours"]["refused"] = refused
+
+    record("text/unfiltered", flat, 1e-9)
+    res["text/unfiltered"]["pages_per_s"] = None
+    preds, secs = _timed(lambda t: "\n".join(c4_lines(t)), flat)
+    record("text/c4", preds, secs)
+
+    t0 = time.perf_counter()
+    seen: set[str] = set()
+    preds = []
+    for t in flat:
+        lines = c4_lines(t)
+        preds.append("\n".join(ln for ln in lines if ln not in seen))
+        seen.update(lines)
+    record("text/c4+dedup", preds, time.perf_counter() - t0)
+
+    preds, secs = _timed(lambda t: strip_text(t).text, flat)
+    record("text/ours", preds, secs)
+    small = [t for t in flat if 5_000 <= len(t.encode("utf-8")) <= 20_000]
+    if small:
+        _, secs_small = _timed(lambda t: strip_text(t).text, small)
+        res["text/ours"]["pages_per_s_5_20kb"] = len(small) / secs_small
+        res["text/ours"]["pages_5_20kb"] = len(small)
+
+    t0 = time.perf_counter()
+    stats = LineStats()
+    for t in flat:
+        stats.add(t)
+    rep = stats.freeze(StripConfig())
+    preds = [strip_text(t, repeated=rep).text for t in flat]
+    record("text/ours+run", preds, time.perf_counter() - t0)
+    return res
+
+
+def print_table(results: dict[str, dict[str, dict]]) -> None:
+    head = f"{'set':<19} {'path/method':<18} {'AEB F1':>7} {'prec':>7} {'recall':>7} {'word F1':>8} {'pages/s':>9}"
+    print(head)
+    print("-" * len(head))
+    for name, rows in results.items():
+        for key, s in rows.items():
+            pps = s.get("pages_per_s")
+            extra = f"  ({s['pages_per_s_5_20kb']:.0f}/s on {s['pages_5_20kb']} pages of 5-20 KB)" if "pages_per_s_5_20kb" in s else ""
+            if s.get("refused"):
+                extra += f"  ({s['refused']} refused)"
+            pps_s = f"{pps:9.1f}" if pps else f"{'-':>9}"
+            print(
+                f"{name:<19} {key:<18} {s['f1']:7.4f} {s['precision']:7.4f} {s['recall']:7.4f} {s['word_f1']:8.4f} {pps_s}{extra}"
+            )
+        if "html/ours" in rows and "html/trafilatura" in rows:
+            ratio = rows["html/ours"]["pages_per_s"] / rows["html/trafilatura"]["pages_per_s"]
+            print(f"{name:<19} {'html speed ratio':<18} {ratio:7.2f}x trafilatura alone")
+        print()
+
+
+def compare(results: dict, sha: dict) -> list[str]:
+    if not PIN.exists():
+        return []
+    pin = json.loads(PIN.read_text(encoding="utf-8"))
+    problems = []
+    for name, rows in results.items():
+        if pin.get("data_sha256", {}).get(name) != sha.get(name):
+            print(f"note: {name} differs from the pinned data (sha256); not compared")
+            continue
+        for key, s in rows.items():
+            old = pin.get("results", {}).get(name, {}).get(key)
+            if old and s["f1"] < old["f1"] - TOLERANCE:
+                problems.append(f"REGRESSION {name} {key}: AEB F1 {s['f1']:.4f} < pinned {old['f1']:.4f}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark the strip stage (see the module docstring).")
+    ap.add_argument("--sets", nargs="*", default=list(data.SETS), help="sets to run (default: all)")
+    ap.add_argument("--limit", type=int, default=None, help="first N pages of each set (no pin compare)")
+    ap.add_argument("--text-only", action="store_true", help="skip the HTML path (no trafilatura runs)")
+    ap.add_argument("--update-pin", action="store_true", help=f"write the results to {PIN.name}")
+    args = ap.parse_args(argv)
+    if not data.data_available():
+        print(f"skipped: labelled pages not found in {data.DATA_DIR}")
+        return 0
+    results = {}
+    for name in args.sets:
+        pages = data.cached_pages(name)[: args.limit]
+        htmls = None
+        if not args.text_only:
+            htmls = [r["html"] for r in data.read_set(name, args.limit)]
+        results[name] = bench_set(name, pages, htmls)
+    print_table(results)
+    if args.limit is not None:
+        return 0
+    sha = data.data_sha256()
+    problems = compare(results, sha)
+    for p in problems:
+        print(p)
+    if args.update_pin and not args.text_only and set(args.sets) == set(data.SETS):
+        doc = {
+            "command": "python benchmarks/bench_strip.py",
+            "data_sha256": sha,
+            "results": {n: {k: {m: (round(v, 4) if isinstance(v, float) else v) for m, v in s.items()} for k, s in rows.items()} for n, rows in results.items()},
+        }
+        PIN.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        print(f"pinned to {PIN}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""The HTML path: extraction, fallbacks, size cap, time limit, worker recovery."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dedup.errors import DedupError
+from dedup.strip import HtmlStripper, StripConfig, StripRefused, explain, strip_html
+from dedup.strip.html import extract
+
+BODY = "The city council voted on Tuesday to approve a new budget for road repairs after a long debate. " * 6
+PAGE = f"""<html><head><title>Budget</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Council approves budget</h1><p>{BODY}</p>
+<p>Read more: Mayor unveils plan for new bus station</p>
+<p>{BODY}</p></article>
+<footer>Subscribe to our newsletter</footer></body></html>"""
+
+
+def slow_extract(html, url, options):
+    """A stand-in extractor for the worker: sleeps on pages that ask it to."""
+    if "SLEEP" in html:
+        time.sleep(30)
+    if "CRASH" in html:
+        import os
+
+        os._exit(3)
+    return extract(html, url, options)
+
+
+def test_in_process_strip_removes_residue():
+    r = strip_html(PAGE, StripConfig(html_isolation=False))
+    assert r.method == "trafilatura"
+    assert "road repairs" in r.text
+    assert "Read more: Mayor" not in r.text
+    assert any(x.rule == "cross_link" for x in r.removed)
+    assert "cross_link" in explain(r)
+
+
+def test_worker_gives_the_same_result():
+    with HtmlStripper(StripConfig()) as stripper:
+        a = stripper(PAGE)
+    assert a == strip_html(PAGE, StripConfig(html_isolation=False))
+
+
+def test_fallback_when_trafilatura_finds_nothing():
+    r = strip_html("<html><body><div>Short text only here.</div></body></html>", StripConfig(html_isolation=False))
+    assert r.method in {"fallback:baseline", "empty", "trafilatura"}
+
+
+def test_empty_and_junk_pages_do_not_raise():
+    for html in ("", "   ", "\x00\x01\x02 binary junk", "<" * 1000, "<div>" * 5000):
+        r = strip_html(html, StripConfig(html_isolation=False))
+        assert isinstance(r.text, str)
+
+
+def test_size_cap_refuses_with_a_reason():
+    with pytest.raises(StripRefused) as info:
+        strip_html("<p>" + "x" * 2000 + "</p>", StripConfig(max_html_bytes=1000, html_isolation=False))
+    assert info.value.reason == "html_too_large"
+    assert isinstance(info.value, DedupError)
+
+
+def test_timeout_kills_the_worker_and_the_run_goes_on():
+    with HtmlStripper(StripConfig(html_timeout=1.0), extractor=slow_extract) as stripper:
+        t0 = time.perf_counter()
+        with pytest.raises(StripRefused) as info:
+            stripper("<p>SLEEP</p>")
+        assert info.value.reason == "html_timeout"
+        assert time.perf_counter() - t0 < 10
+        assert "road repairs" in stripper(PAGE).text
+
+
+def test_crash_is_refused_and_the_worker_restarts():
+    with HtmlStripper(StripConfig(), extractor=slow_extract) as stripper:
+        with pytest.raises(StripRefused) as info:
+            stripper("<p>CRASH</p>")
+        assert info.value.reason == "html_worker_crashed"
+        assert "road repairs" in stripper(PAGE).text
