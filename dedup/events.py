@@ -58,6 +58,10 @@ FEATURES = (
     "has_years",  # 1 when both texts mention a year
     "shared_mass",  # log1p(sum of IDF of the content words both contain)
     "top_entities",  # share of each side's 3 main names found in the other (mean)
+    "weekdays",  # weekdays named by both / by the side naming fewer; 0 unless both name one
+    "has_weekdays",  # 1 when both texts name a weekday
+    "months",  # the same for month names
+    "has_months",  # 1 when both texts name a month
 )
 
 
@@ -101,7 +105,7 @@ class EventConfig:
     complete_max: int = 64
     cohesion: float = 0.0
     idf_prior: float = 10.0
-    pair_weights: tuple[float, ...] = (9.0, 4.0, 2.0, 2.0, 1.5, -0.6, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    pair_weights: tuple[float, ...] = (9.0, 4.0, 2.0, 2.0, 1.5, -0.6, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     pair_bias: float = -5.5
 
     def __post_init__(self) -> None:
@@ -188,6 +192,8 @@ class _Batch:
     years: np.ndarray  # latest year mentioned, NaN when none
     has_title: np.ndarray  # bool
     lengths: np.ndarray  # content tokens kept, per row
+    weekdays: np.ndarray  # int64 bitmask per row
+    months: np.ndarray  # int64 bitmask per row
     n_keys: int  # keys_per_doc
 
 
@@ -303,8 +309,35 @@ def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     days = np.array([d.date.toordinal() if d.date else np.nan for d in docs], dtype=np.float64)
     lengths = np.bincount(tok_doc, minlength=n).astype(np.float64)
     years = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
+    weekdays = np.array([d.weekdays for d in docs], dtype=np.int64)
+    months = np.array([d.months for d in docs], dtype=np.int64)
     return _Batch(words, mass, entities, has_entity, top_entity, numbers, titles, sentences, keys, tfidf, vocab, days, years, t_len > 0, lengths,
-                  config.keys_per_doc)
+                  weekdays, months, config.keys_per_doc)
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    """Set bits per element of a small non-negative int array.
+
+    >>> _popcount(np.array([0, 5, 4095])).tolist()
+    [0, 2, 12]
+    """
+    x = x.astype(np.int64)
+    count = np.zeros(x.shape, dtype=np.int64)
+    while np.any(x):
+        count += x & 1
+        x = x >> 1
+    return count
+
+
+def _bit_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap coefficient of two bitmask arrays, and whether both are non-empty.
+
+    >>> [v.tolist() for v in _bit_overlap(np.array([3, 1, 0]), np.array([1, 2, 1]))]
+    [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    """
+    both = (a > 0) & (b > 0)
+    smaller = np.maximum(np.minimum(_popcount(a), _popcount(b)), 1)
+    return np.where(both, _popcount(a & b) / smaller, 0.0), both.astype(np.float64)
 
 
 def pair_features(batch: _Batch, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -333,6 +366,8 @@ def pair_features(batch: _Batch, i: np.ndarray, j: np.ndarray) -> np.ndarray:
             np.log1p(_rowdot(batch.mass, i, j)),
             (_rowdot(batch.top_entity, i, j, other=batch.has_entity)
              + _rowdot(batch.top_entity, j, i, other=batch.has_entity)) / 6.0,
+            *_bit_overlap(batch.weekdays[i], batch.weekdays[j]),
+            *_bit_overlap(batch.months[i], batch.months[j]),
         ]
     )
 

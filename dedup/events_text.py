@@ -63,6 +63,17 @@ NUMBER_WORDS = {
 }
 
 
+WEEKDAYS = {d: k for k, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+MONTHS = {
+    m: k
+    for k, names in enumerate(
+        ["january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+         "august aug", "september sep sept", "october oct", "november nov", "december dec"]
+    )
+    for m in names.split()
+}
+
+
 def term_hash(text: str, kind: int) -> int:
     """Stable 32-bit id of a term of a given kind.
 
@@ -96,6 +107,20 @@ def normalize_number(token: str) -> str:
     m = _NUMBER.match(token)
     t = (m.group() if m else token).replace(",", "")
     return t.lstrip("0") or "0"
+
+
+def _calendar_bits(vocab: dict[str, tuple[int, int, str]], table: dict[str, int]) -> int:
+    """Bitmask of the calendar names (weekdays or months) among a document's capitalised tokens.
+
+    >>> _calendar_bits({"Friday": (1, 1, "friday"), "may": (0, 0, "may")}, WEEKDAYS)
+    16
+    """
+    bits = 0
+    for tok, (_, _, low) in vocab.items():
+        k = table.get(low)
+        if k is not None and tok[0].isupper():
+            bits |= 1 << k
+    return bits
 
 
 def latest_year(numbers) -> int | None:
@@ -138,6 +163,8 @@ class EventDoc:
         year: the latest year (1900-2099) the text mentions; news rarely
             mentions years after its own, so two reports whose latest years
             differ are seldom about one event.
+        weekdays: bit k set when the text names weekday k (Monday = 0).
+        months: bit k set when the text names month k (January = 0).
     """
 
     terms: np.ndarray
@@ -147,6 +174,8 @@ class EventDoc:
     date: datetime.date | None
     names: tuple[tuple[int, str], ...]
     year: int | None = None
+    weekdays: int = 0
+    months: int = 0
 
     @property
     def n_tokens(self) -> int:
@@ -253,4 +282,6 @@ def event_doc(text: str, title: str | None = None, date: datetime.date | None = 
         date=date,
         names=tuple(sorted(names.items())),
         year=latest_year(names.values()),
+        weekdays=_calendar_bits(info, WEEKDAYS),
+        months=_calendar_bits(info, MONTHS),
     )

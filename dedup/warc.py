@@ -115,7 +115,7 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
     """
     from warcio.archiveiterator import ArchiveIterator
 
-    _PARSE_ERRORS = _parse_errors()
+    parse_errors = _parse_errors()
     try:
         raw = open(path, "rb")
     except OSError as exc:
@@ -141,7 +141,7 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
                 raise stream.error
             if records.offset < stream.pos:
                 raise EOFError(f"{stream.pos - records.offset:,} bytes at the end are not a whole WARC record")
-        except _PARSE_ERRORS as exc:
+        except parse_errors as exc:
             yield _damaged(path, n, exc)
 
 
