@@ -51,8 +51,13 @@ class Document:
 
     @property
     def day(self) -> _dt.date | None:
-        """The publication day, when the date could be parsed."""
-        return parse_date(self.date)
+        """The publication day, when the date could be parsed (``date`` is ISO by then)."""
+        if self.date is None:
+            return None
+        m = _ISO_DATE.fullmatch(self.date)
+        if m is None:
+            return None
+        return _dt.date(int(m[1]), int(m[2]), int(m[3]))
 
 
 def _type_name(value: object) -> str:

@@ -486,17 +486,21 @@ class Spool:
 
         self._fh = tempfile.TemporaryFile()
         self._end = 0
+        self._dirty = False
 
     def append(self, blob: bytes) -> int:
+        """Write ``blob`` at the end; returns its offset. Never seeks: reads use pread."""
         offset = self._end
-        self._fh.seek(offset)
         self._fh.write(blob)
         self._end += len(blob)
+        self._dirty = True
         return offset
 
     def read(self, offset: int, length: int) -> bytes:
-        self._fh.seek(offset)
-        return self._fh.read(length)
+        if self._dirty:
+            self._fh.flush()
+            self._dirty = False
+        return os.pread(self._fh.fileno(), length, offset)
 
     def close(self) -> None:
         self._fh.close()

@@ -368,8 +368,12 @@ class Ledger:
         self.index.append(doc.index)
         self.n_words.append(p.n_words)
         self.keys.append(p.content_key)
-        event = pickle.dumps(p.event, protocol=5) if p.event is not None else b""
-        self.offsets.extend((self.spool.append(p.blob), len(p.blob), self.spool.append(event), len(event)))
+        blob_at = self.spool.append(p.blob)
+        if p.event is None:
+            self.offsets.extend((blob_at, len(p.blob), 0, 0))
+        else:
+            event = pickle.dumps(p.event, protocol=5)
+            self.offsets.extend((blob_at, len(p.blob), self.spool.append(event), len(event)))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -410,8 +414,10 @@ class Clustering:
 def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Clustering:
     """Copies first, then events among one representative per copy cluster.
 
-    With a ``store`` (``--index``), stored story representatives join the event
-    tier, and each final cluster is linked to the earlier story it matches best.
+    With a ``store`` (``--index``), documents are first matched to stored
+    stories by id and by verified copy; the stored representatives of the
+    other stories then join the event tier, and each final cluster is linked
+    to the earlier story it matches best.
     """
     n = len(ledger)
     sigs = ledger.sigs
@@ -426,11 +432,17 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
         cur = rep_of.get(lab)
         if cur is None or ledger.canonical_key(i) < ledger.canonical_key(cur):
             rep_of[lab] = i
+    matches = _store_matches(ledger, sigs, empty, store, config) if (store is not None and n) else {}
     labels = copies.labels
     events = None
     rep_pos: dict[int, int] = {}
-    stored = store.story_events() if (store is not None and config.cluster.tier == "events") else []
+    stored: list = []
     if config.cluster.tier == "events" and n:
+        if store is not None:
+            # a story this run already reaches by id or copy must not re-enter as a
+            # second copy of its own text: it would skew the event tier's statistics
+            reached = {link.story for _, link in matches.values()}
+            stored = [s for s in store.story_events() if s[0] not in reached]
         reps = sorted(rep_of.values())
         live = [r for r in reps if not empty[r]]
         rep_pos = {r: k for k, r in enumerate(live)}
@@ -440,14 +452,41 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
         labels = np.array([rep_label.get(rep_of[c], rep_of[c]) for c in copies.labels.tolist()], dtype=np.int64)
     cl = Clustering(copies.labels, labels, rep_of, rep_pos, events)
     if store is not None and n:
-        cl.links = link_to_store(ledger, cl, sigs, empty, store, stored, config)
+        cl.links = _best_links(cl, matches, stored)
     return cl
 
 
-def link_to_store(ledger: Ledger, cl: Clustering, sigs: np.ndarray, empty: np.ndarray, store, stored: list,
-                  config: Config) -> dict:
-    """Best earlier story per final cluster: same id, then a verified copy, then the same event."""
+def _store_matches(ledger: Ledger, sigs: np.ndarray, empty: np.ndarray, store, config: Config) -> dict:
+    """Per document, its best stored story by id (rank 0) or by verified copy (rank 1)."""
     from .index import band_keys, lsh_params
+    from .store import Link
+
+    out: dict[int, tuple] = {}  # doc -> (rank, Link)
+
+    def offer(i: int, rank: int, link: Link) -> None:
+        if i not in out or (rank, -link.similarity, link.story) < (out[i][0], -out[i][1].similarity, out[i][1].story):
+            out[i] = (rank, link)
+
+    by_id = store.stories_by_id(ledger.ids)
+    for i, rid in enumerate(ledger.ids):
+        if rid in by_id:
+            story, canonical, run, sig = by_id[rid]
+            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
+            offer(i, 0, Link(story, canonical, run, DUPLICATE, round(sim, 4), rid))
+    bands, rows = lsh_params(config.cluster.threshold, config.cluster.num_perm, config.cluster.recall_at_threshold)
+    live = np.flatnonzero(~empty)
+    if len(live):
+        keys = band_keys(sigs, bands, rows, config.cluster.seed, subset=live)
+        for row, doc_id, story, canonical, run, sig in store.copy_candidates(keys):
+            i = int(live[row])
+            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
+            if sim >= config.cluster.threshold:
+                offer(i, 1, Link(story, canonical, run, DUPLICATE, round(sim, 4), doc_id))
+    return out
+
+
+def _best_links(cl: Clustering, matches: dict, stored: list) -> dict:
+    """Best earlier story per final cluster: same id, then a verified copy, then the same event."""
     from .store import Link
 
     best: dict[int, tuple] = {}  # label -> (rank, -similarity, story, Link)
@@ -458,21 +497,8 @@ def link_to_store(ledger: Ledger, cl: Clustering, sigs: np.ndarray, empty: np.nd
             best[label] = cand
 
     labels = cl.labels.tolist()
-    by_id = store.stories_by_id(ledger.ids)
-    for i, rid in enumerate(ledger.ids):
-        if rid in by_id:
-            story, canonical, run, sig = by_id[rid]
-            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
-            offer(labels[i], 0, Link(story, canonical, run, DUPLICATE, round(sim, 4), rid))
-    bands, rows = lsh_params(config.cluster.threshold, config.cluster.num_perm, config.cluster.recall_at_threshold)
-    live = np.flatnonzero(~empty)
-    if len(live):
-        keys = band_keys(sigs[live], bands, rows, config.cluster.seed)
-        for row, doc_id, story, canonical, run, sig in store.copy_candidates(keys):
-            i = int(live[row])
-            sim = float(estimated_jaccard(sigs[i], np.frombuffer(sig, dtype=np.uint32)))
-            if sim >= config.cluster.threshold:
-                offer(labels[i], 1, Link(story, canonical, run, DUPLICATE, round(sim, 4), doc_id))
+    for i, (rank, link) in matches.items():
+        offer(labels[i], rank, link)
     if stored and cl.events is not None:
         n_live = len(cl.rep_pos)
         ev_labels = cl.events.labels

@@ -95,3 +95,14 @@ def test_cli_index_stats(tmp_path, seeds_dir):
     assert runner.invoke(main, ["run", str(seeds_dir), "--index", str(ix), "-o", str(tmp_path / "o.jsonl")]).exit_code == 0
     res = runner.invoke(main, ["index", "stats", str(ix)])
     assert res.exit_code == 0 and '"integrity": "ok"' in res.stdout and '"documents": 5' in res.stdout
+
+
+def test_same_event_in_a_later_run_links_to_the_earlier_story(tmp_path, seed_records):
+    ix = str(tmp_path / "ix.db")
+    by_id = {r["id"][:3]: r for r in seed_records}
+    first = dedup.run([by_id["001"], by_id["002"]], index=ix)
+    story_001 = next(r for r in first.records if r["id"].startswith("001"))["provenance"]["story"]["id"]
+    later = dedup.run([by_id["004"]], index=ix)
+    (rec,) = later.records
+    link = rec["provenance"]["story"]
+    assert link["id"] == story_001 and link["relation"] == "same-event" and link["new"] is False
