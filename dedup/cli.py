@@ -98,8 +98,15 @@ def _execute(kw: dict, config: Config, produce) -> None:
         if qout:
             outputs.append(qout)
         sink = (lambda rec: qout.write(dumps(rec))) if qout else None
-        for chunk in produce(read_inputs(kw["inputs"]), stats, sink):
-            out.write(chunk)
+        chunks = produce(read_inputs(kw["inputs"]), stats, sink)
+        try:
+            with _progress(kw, stats):
+                for chunk in chunks:
+                    out.write(chunk)
+        finally:
+            # Close the pipeline now, while the interpreter is whole: left to
+            # shutdown, its worker pool can hang (seen under `| head`).
+            chunks.close()
         if kw["stats_path"] and kw["stats_path"] != "-":
             sout = AtomicOutput(kw["stats_path"])
             outputs.append(sout)

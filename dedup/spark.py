@@ -43,11 +43,11 @@ then parallelised, so they must fit in the driver's memory; pass a DataFrame
 (``spark.read.json(paths)``) for corpora beyond that.
 
 **Connected components** use the large-star / small-star iterations (Kiveris
-et al., "Connected Components in MapReduce and Beyond", SoCC 2014) on an RDD of
-edges until the edge set stops changing; every round is two shuffles and no
-edge ever reaches the driver. Each component ends as a star around its
-smallest document index, which is the label the embedded
-:func:`dedup.cluster.components` gives.
+et al., "Connected Components in MapReduce and Beyond", SoCC 2014) on a
+DataFrame of edges until the edge set stops changing: a few shuffles per
+round, all in the JVM, and no edge ever reaches the driver. Each component
+ends as a star around its smallest document index, which is the label the
+embedded :func:`dedup.cluster.components` gives.
 
 **Bad records.** Local inputs follow ``config.on_error`` exactly as the
 embedded engine does, with the same ``file:line`` messages. A DataFrame's rows
@@ -58,8 +58,8 @@ repeated id is rejected with ``duplicate_id`` unless it is the first valid row
 with that id. ``fail`` raises the first bad row's error on the driver before
 any document is processed; ``skip`` and ``quarantine`` count every bad row
 under its reason. Refusals (size and time limits) never stop a run. Every
-quarantined record passes through the driver, in input order, as in the
-embedded engine.
+quarantined record passes through the driver and reaches the sink in input
+order.
 
 Not supported with Spark: ``--index`` (the SQLite index lives on one machine).
 ``config.jobs`` is ignored: Spark's own parallelism applies.
@@ -68,7 +68,6 @@ Not supported with Spark: ``--index`` (the SQLite index lives on one machine).
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import sys
 import time
@@ -88,8 +87,6 @@ from .io import RawRecord, read_inputs
 from .pipeline import BATCH, Policy, Stats, Worker, documents, records_as_raw
 from .signature import estimated_jaccard
 from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance
-
-log = logging.getLogger("dedup")
 
 #: Connected components stop with an error after this many rounds. Large-star /
 #: small-star needs O(log^2 n) rounds; 64 is far beyond any real graph.
@@ -177,9 +174,9 @@ def _process(config: Config) -> Callable[[Iterator[Document]], Iterator[tuple[bo
 class _Held:
     """A quarantine sink that keeps each record with its input position.
 
-    The embedded engine quarantines in input order; here validation and
-    refusals happen in different places, so records are held and released
-    sorted by position.
+    Validation (driver or executors) and refusals (executors) happen in
+    different places and at different times, so records are held and released
+    to the caller's sink sorted by input position.
     """
 
     def __init__(self, stats: Stats) -> None:
@@ -245,6 +242,7 @@ def _dataframe_documents(spark, df, config: Config, stats: Stats, policy: Policy
     raws: dict[int, dict] = {}
     if repeats and config.on_error == "quarantine" and policy.sink is not None:
         at = spark.sparkContext.broadcast({i for i, _, _ in repeats})
+        keep.append(at)
         raws = dict(df.rdd.zipWithIndex().filter(lambda t: t[1] in at.value)
                     .map(lambda t: (t[1], {k: v for k, v in t[0].asDict(recursive=True).items() if v is not None}))
                     .collect())
@@ -260,6 +258,7 @@ def _dataframe_documents(spark, df, config: Config, stats: Stats, policy: Policy
     if not repeats:
         return docs
     skip = spark.sparkContext.broadcast({i for i, _, _ in repeats})
+    keep.append(skip)
     return docs.filter(lambda d: d.index not in skip.value)
 
 
@@ -272,7 +271,13 @@ def _merge(a: Iterable[Rejected], b: Iterable[Rejected]) -> Iterator[Rejected]:
 
 # --------------------------------------------------------------------------- copy tier
 def _bucket_pairs(bucket) -> list[tuple[int, int]]:
-    """Candidate pairs of one LSH bucket, by the embedded rule (all pairs, or star and chain when large)."""
+    """Candidate pairs of one LSH bucket, by the embedded rule (all pairs, or star and chain when large).
+
+    >>> _bucket_pairs(((0, 99), [7, 3, 5]))
+    [(3, 5), (3, 7), (5, 7)]
+    >>> len(_bucket_pairs(((0, 99), range(100)))) < 100 * 99 // 2
+    True
+    """
     members = np.array(sorted(bucket[1]), dtype=np.int64)
     if len(members) < 2:
         return []
@@ -306,55 +311,53 @@ def _verify(threshold: float):
     return run
 
 
-def _large_star(edges, parts: int):
-    """Each node links its larger neighbours to the smallest node it sees."""
+def _large_star(edges):
+    """Each node links its larger neighbours to the smallest node it sees (itself included)."""
+    from pyspark.sql import functions as F
 
-    def star(kv):
-        u, ns = kv
-        m = min(u, min(ns))
-        return [(m, v) for v in ns if v > u]
-
-    return edges.flatMap(lambda e: (e, (e[1], e[0]))).groupByKey(parts).flatMap(star).distinct(parts)
+    both = edges.union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    low = both.groupBy("src").agg(F.least(F.min("dst"), F.col("src")).alias("m"))
+    return both.where("dst > src").join(low, "src").select(F.col("m").alias("src"), "dst").distinct()
 
 
-def _small_star(edges, parts: int):
+def _small_star(edges):
     """Each node links itself and its smaller neighbours to the smallest of them."""
+    from pyspark.sql import functions as F
 
-    def star(kv):
-        u, ns = kv
-        m = min(ns)
-        return [(m, v) for v in itertools.chain(ns, (u,)) if v != m]
-
-    return edges.map(lambda e: (e[1], e[0])).groupByKey(parts).flatMap(star).distinct(parts)
+    low = edges.groupBy("dst").agg(F.min("src").alias("m"))
+    moved = edges.join(low, "dst").where("src != m").select(F.col("m").alias("src"), F.col("src").alias("dst"))
+    return moved.union(low.select(F.col("m").alias("src"), "dst")).distinct()
 
 
-def components(edges, parts: int, keep: list):
+def components(spark, edges, keep: list):
     """Connected components of an RDD of (i, j) edges: (node, smallest node of its component).
 
-    Only nodes that are not the smallest of their component are listed; every
-    other document is its own label. Edges never leave the executors.
+    Large-star / small-star on DataFrames, so the edges stay in the JVM and
+    spill to disk as Spark's joins do; each round's result is checkpointed
+    (reliably when a checkpoint directory is set, locally otherwise) to keep
+    query plans short. Only nodes that are not the smallest of their
+    component are listed; every other document is its own label.
     """
-    from pyspark import StorageLevel
+    sc = spark.sparkContext
 
-    sc = edges.context
-    cur = edges.filter(lambda e: e[0] != e[1]).map(lambda e: (min(e), max(e))).distinct(parts)
-    cur.persist(StorageLevel.MEMORY_AND_DISK)
+    def settle(df):
+        return df.checkpoint() if sc.getCheckpointDir() else df.localCheckpoint()
+
+    cur = settle(spark.createDataFrame(edges.map(lambda e: (min(e), max(e))), "src long, dst long")
+                 .where("src != dst").distinct())
     n = cur.count()
     for _ in range(MAX_CC_ROUNDS):
-        nxt = _small_star(_large_star(cur, parts), parts).persist(StorageLevel.MEMORY_AND_DISK)
-        if sc.getCheckpointDir():
-            nxt.checkpoint()
+        nxt = settle(_small_star(_large_star(cur)))
         n_next = nxt.count()
-        done = n_next == n and nxt.subtract(cur, parts).isEmpty()
-        cur.unpersist()
+        done = n_next == n and nxt.subtract(cur).isEmpty()
         cur, n = nxt, n_next
         if done:
             keep.append(cur)
-            return cur.map(lambda e: (e[1], e[0]))
+            return cur.rdd.map(lambda r: (r[1], r[0]))
     raise DedupError(f"connected components did not converge in {MAX_CC_ROUNDS} rounds")
 
 
-def copy_labels(signed, config: Config, stats: Stats, parts: int, keep: list):
+def copy_labels(spark, signed, config: Config, stats: Stats, parts: int, keep: list):
     """Copy clusters: (index, copy label) for documents that merged; the embedded copy tier, distributed.
 
     As :func:`dedup.cluster.copy_clusters`: identical token streams first
@@ -381,7 +384,7 @@ def copy_labels(signed, config: Config, stats: Stats, parts: int, keep: list):
             .mapPartitions(_verify(cfg.threshold)).persist(StorageLevel.MEMORY_AND_DISK))
     keep.append(near)
     stats.copy_candidates, stats.copy_verified = cand.count(), near.count()
-    return components(exact.union(near), parts, keep)
+    return components(spark, exact.union(near), keep)
 
 
 # --------------------------------------------------------------------------- event tier (driver)
@@ -486,7 +489,7 @@ def stories(spark, docs, config: Config, stats: Stats, policy: Policy, held: _He
     if n == 0:
         return sc.emptyRDD()
     parts = max(1, docs.getNumPartitions())
-    merged = copy_labels(signed, config, stats, parts, keep)
+    merged = copy_labels(spark, signed, config, stats, parts, keep)
     # copy label per document (its component's smallest index), then each copy cluster's representative
     labelled = (signed.map(lambda d: (d.index, Member(d.index, d.id, d.origin, d.summary, d.key, d.signature)))
                 .leftOuterJoin(merged, parts).map(lambda kv: (kv[0] if kv[1][1] is None else kv[1][1], kv[1][0])))
@@ -500,6 +503,7 @@ def stories(spark, docs, config: Config, stats: Stats, policy: Policy, held: _He
                      .join(signed.filter(lambda d: d.n_words > 0).map(lambda d: (d.index, d.event)), parts))
         label, explained = event_tier([(i, key, ev) for i, (key, ev) in live_reps.collect()], config)
     label_b, explained_b = sc.broadcast(label), sc.broadcast(explained)
+    keep += [label_b, explained_b]
     out = (members.map(lambda m: (label_b.value.get(m.rep, m.rep), m)).groupByKey(parts)
            .map(_story(config.cluster.tier, config.fingerprint(), explained_b))
            .join(signed.map(lambda d: (d.index, d.blob)), parts).map(_record).sortByKey(numPartitions=parts))
@@ -583,8 +587,8 @@ def run_stream(raw: Iterable[RawRecord] | object, config: Config, stats: Stats, 
             stats.clusters += 1
             yield rec
     finally:
-        for rdd in keep:
-            rdd.unpersist()
+        for held_data in keep:  # cached RDDs and broadcasts
+            held_data.unpersist()
         if created:
             spark.stop()
     stats.seconds = time.perf_counter() - t0

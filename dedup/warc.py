@@ -19,7 +19,10 @@ record type from 1, so that ``warcio index`` or a text editor finds it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
+import logging
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +30,8 @@ from typing import BinaryIO
 
 from .errors import InputError, InputFileError
 from .io import RawRecord, decode_html, http_charset
+
+log = logging.getLogger("dedup")
 
 #: Media types read as HTML.
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/x-html"})
@@ -128,10 +133,13 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
         n = 0  # WARC records read in full
         try:
             records = ArchiveIterator(stream)
-            for rec in records:
-                where = f"{path}:{n + 1}"
-                out = _response(rec, where) if rec.rec_type == "response" else None
-                _drain(rec)
+            while True:
+                with _warcio_messages(f"{path}:{n + 1}"):
+                    rec = next(records, None)
+                    if rec is None:
+                        break
+                    out = _response(rec, f"{path}:{n + 1}") if rec.rec_type == "response" else None
+                    _drain(rec)
                 if stream.error is not None:
                     raise stream.error
                 n += 1
@@ -143,6 +151,22 @@ def read_warc(path: Path) -> Iterator[RawRecord]:
                 raise EOFError(f"{stream.pos - records.offset:,} bytes at the end are not a whole WARC record")
         except parse_errors as exc:
             yield _damaged(path, n, exc)
+
+
+@contextlib.contextmanager
+def _warcio_messages(where: str) -> Iterator[None]:
+    """Turn what warcio prints on stderr (a bad Content-Length, an undecodable
+    Content-Encoding) into one-line warnings of ours that say where.
+
+    stderr is redirected only while warcio works on one record, never across
+    a ``yield``, so nothing else's output is caught.
+    """
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        yield
+    text = " ".join(buf.getvalue().split())
+    if text:
+        log.warning("%s: warcio: %s", where, text[:300])
 
 
 def _response(rec, where: str) -> RawRecord:

@@ -253,3 +253,17 @@ def test_detection_prefers_windows_1252_among_equals():
     page = "<p>Le conseil a approuvé mardi un budget, après un long débat. Ça coûte 5 €.</p>".encode("cp1252")
     assert html_charset(page) == ("cp1252", "detected")
     assert "après un long débat" in decode_html(page)
+
+
+def test_warc_with_a_wrong_content_length_warns_on_one_line(tmp_path, caplog):
+    """warcio's multi-line stderr notes become one warning of ours, saying where; reading goes on."""
+    data = (FIXTURES / "tiny.warc").read_bytes()
+    start = data.index(b"Content-Length: ", data.index(b"logo.png"))
+    end = data.index(b"\r\n", start)
+    length = int(data[start + 16 : end])
+    p = tmp_path / "bad.warc"
+    p.write_bytes(data[:start] + b"Content-Length: %d" % (length - 40) + data[end:])
+    assert _summary(_records(p)) == _summary(_records(FIXTURES / "tiny.warc"))
+    [msg] = [m for m in caplog.messages if "warcio" in m]
+    assert msg.startswith(f"{p}:7: warcio: WARNING: Record not followed by newline, perhaps Content-Length is invalid")
+    assert "\n" not in msg

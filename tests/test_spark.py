@@ -72,7 +72,7 @@ def _noisy(rng: random.Random, text: str) -> str:
 
 
 def corpus(seed_records: list[dict]) -> list[dict]:
-    """A few hundred documents: seeds and their copies, synthetic stories with exact, noisy and
+    """A few hundred documents: seeds, their copies and HTML pages, synthetic stories with exact, noisy and
     edited copies, one story with 70 near copies (a bucket above MAX_BUCKET_PAIRS), and pages
     that are only noise (empty after strip)."""
     rng = random.Random(20260125)
@@ -86,9 +86,12 @@ def corpus(seed_records: list[dict]) -> list[dict]:
 
     for r in seed_records:
         add(r["text"], url=f"https://example.org/{r['id']}")
+        paragraphs = "".join(f"<p>{p}</p>" for p in r["text"].split("\n\n"))
+        docs.append({"id": f"h{len(docs):04d}", "html": f"<html><body><nav>Home | World | Sport</nav>"
+                     f"<article>{paragraphs}</article><footer>Share this article</footer></body></html>"})
         add(_noisy(rng, r["text"]), date="2026-01-25")
         add(_edit(rng, r["text"], vocab, 3))
-    for k in range(45):
+    for k in range(70):
         base = _story(rng, vocab, names)
         day = f"2026-01-{rng.randint(1, 28):02d}"
         add(base, date=day, title=f"Story {k}")
@@ -179,9 +182,10 @@ def test_dataframe_input(spark, seed_records):
     """Rows are validated on the executors; a null column is an absent field; bad rows follow the policy."""
     from pyspark.sql.types import StringType, StructField, StructType
 
-    fields = ("id", "text", "title", "date", "url", "source", "lang")
+    fields = ("id", "text", "html", "title", "date", "url", "source", "lang")
     schema = StructType([StructField(f, StringType(), True) for f in fields])
-    docs = corpus(seed_records)[:120]
+    everything = corpus(seed_records)
+    docs = everything[:100] + [r for r in everything[100:] if "html" in r][:2]
     rows = docs[:30] + [{"id": "no-text"}, {"text": "no id"}, {"id": docs[3]["id"], "text": "a repeated id"}] + docs[30:]
     df = spark.createDataFrame([tuple(r.get(f) for f in fields) for r in rows], schema).repartition(1)
     for mode in ("skip", "quarantine"):
@@ -205,7 +209,7 @@ def test_components_match_embedded(spark):
     n = 700
     want = components(n, np.array(edges))
     keep: list = []
-    got = dict(spark_components(spark.sparkContext.parallelize(edges, 2), 2, keep).collect())
+    got = dict(spark_components(spark, spark.sparkContext.parallelize(edges, 2), keep).collect())
     for rdd in keep:
         rdd.unpersist()
     assert [got.get(i, i) for i in range(n)] == want.tolist()

@@ -99,6 +99,10 @@ CONTEXT_FEATURES = (
     "prose_before",
     "prose_after",
     "prose_edge",
+    "in_main_block",
+    "main_block_gap",
+    "prose_gap",
+    "wide_window_prose",
 )
 
 FEATURES = LINE_FEATURES + CONTEXT_FEATURES
@@ -246,7 +250,7 @@ def context_columns(base: np.ndarray) -> np.ndarray:
 
     >>> ctx = context_columns(line_rows(["Menu", "A long sentence of prose here.", "Footer"]))
     >>> ctx.shape
-    (3, 10)
+    (3, 14)
     """
     n = base.shape[0]
     words = base[:, 0]
@@ -269,14 +273,39 @@ def context_columns(base: np.ndarray) -> np.ndarray:
         before = np.zeros(n)
         after = np.zeros(n)
     edge = np.minimum(before, after)
-    return np.column_stack((pos, prev_w, next_w, prev_s, next_s, win_w, win_s, before, after, edge))
+    prose = mass > 0
+    # the main block: the run of lines maximising prose words minus a
+    # penalty per other line (Finn et al.'s body-text extraction, on lines)
+    score = np.where(prose, mass, -(2.0 + 0.5 * np.expm1(words)))
+    cum = np.concatenate(([0.0], np.cumsum(score)))
+    gain = cum[1:] - np.minimum.accumulate(cum[:-1])
+    b = int(np.argmax(gain))
+    a = int(np.argmin(cum[: b + 1]))
+    idx = np.arange(n)
+    in_main = ((idx >= a) & (idx <= b)).astype(float)
+    gap = np.log1p(np.maximum(a - idx, 0) + np.maximum(idx - b, 0))
+    # distance, in lines, to the nearest prose line
+    if prose.any():
+        where = np.flatnonzero(prose)
+        k = np.searchsorted(where, idx)
+        left = np.where(k > 0, idx - where[np.maximum(k - 1, 0)], n)
+        right = np.where(k < len(where), where[np.minimum(k, len(where) - 1)] - idx, n)
+        prose_gap = np.log1p(np.minimum(left, right))
+    else:
+        prose_gap = np.full(n, np.log1p(n))
+    csum = np.concatenate(([0.0], np.cumsum(prose.astype(float))))
+    lo, hi = np.maximum(idx - 10, 0), np.minimum(idx + 11, n)
+    wide = (csum[hi] - csum[lo]) / (hi - lo)
+    return np.column_stack(
+        (pos, prev_w, next_w, prev_s, next_s, win_w, win_s, before, after, edge, in_main, gap, prose_gap, wide)
+    )
 
 
 def feature_matrix(lines: list[str], repeated=None) -> np.ndarray:
     """All features of a document's lines, one row per line.
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
-    (2, 29)
+    (2, 33)
     """
     if not lines:
         return np.zeros((0, len(FEATURES)))
