@@ -68,11 +68,25 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
     logger = logging.getLogger("dedup")
     logger.setLevel(level)
-    if not any(getattr(h, "_dedup_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("dedup: %(levelname)s: %(message)s"))
-        handler._dedup_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (CliRunner swaps it per invocation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def _strip_config(kw: dict) -> StripConfig:
@@ -197,7 +211,8 @@ def _silence_stdout() -> None:
 def main() -> None:
     """Turn a messy stream of web news into clean, canonical stories.
 
-    INPUT is JSONL (.jsonl, .jsonl.gz), a .txt or .html file (one document,
+    INPUT is JSONL (.jsonl, .ndjson, compressed .gz/.bz2/.zst), WARC
+    (.warc, .warc.gz: HTML responses), a .txt or .html file (one document,
     id = file name without extension), a directory of those, or '-' / nothing
     for JSONL on stdin. Output is JSONL on stdout or -o FILE.
     """
