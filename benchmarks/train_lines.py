@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import strip_data as data  # noqa: E402
 
 from dedup.strip import LineStats, StripConfig  # noqa: E402
-from dedup.strip.features import FEATURES, feature_matrix  # noqa: E402
-from dedup.strip.lines import _block_rules, named_rules, strip_lines  # noqa: E402
+from dedup.strip.features import FEATURES, block_ids, feature_matrix  # noqa: E402
+from dedup.strip.lines import _block_rules, classify, named_rules, strip_lines  # noqa: E402
 from dedup.strip.model import STAGE2_FEATURES, Additive, LineModel, stage2_matrix  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "dedup" / "strip" / "line_model.json"
@@ -52,7 +52,7 @@ _TOKEN = re.compile(r"\w+")
 N_BINS = 8
 #: Inverse L2 strength of the logistic regression (swept 0.1/1/10).
 C = 1.0
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def label_lines(lines: list[str], gold: str) -> tuple[np.ndarray, np.ndarray]:
@@ -84,21 +84,34 @@ def run_stats(texts: list[str], config: StripConfig):
     return stats.freeze(config)
 
 
-def page_rows(text: str, gold: str, repeated) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    lines = [s for s in (ln.strip() for ln in text.splitlines()) if s]
-    lines = [ln for ln, r in zip(lines, named_rules(lines, StripConfig(), repeated)) if r is None]
-    if not lines:
+def page_rows(text: str, gold: str, repeated, config: StripConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Features, labels and weights of the lines the model judges on one page."""
+    lines, _, blocks = block_ids(text)
+    rules = named_rules(lines, config, repeated)
+    idx = [i for i, r in enumerate(rules) if r is None]
+    if not idx:
         return None
-    X = feature_matrix(lines, repeated)
-    y, w = label_lines(lines, gold)
+    X = feature_matrix([lines[i] for i in idx], repeated, blocks[idx] if blocks is not None else None)
+    y, w = label_lines([lines[i] for i in idx], gold)
     return X, y, w
 
 
-def collect(pages: list[dict], field: str, config: StripConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    rep = run_stats([p[field] for p in pages], config)
+def collect(pages: list[dict], field: str, config: StripConfig, repeated) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    return [r for r in (page_rows(p[field], p["gold"], repeated, config) for p in pages) if r is not None]
+
+
+def second_pass_rows(pages: list[dict], field: str, model: LineModel, config: StripConfig, repeated) -> list:
+    """Rows of each page's first-pass output, as the fixpoint's next pass sees it.
+
+    Training on these teaches the model what clean, already-stripped text
+    looks like, so that re-stripping it keeps it (idempotence without erosion).
+    """
     out = []
     for p in pages:
-        rows = page_rows(p[field], p["gold"], rep)
+        lines, _, blocks = block_ids(p[field])
+        rules = classify(lines, config, repeated, model, blocks)
+        kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
+        rows = page_rows(kept, p["gold"], repeated, config)
         if rows is not None:
             out.append(rows)
     return out
@@ -160,12 +173,19 @@ def first_passes(pages: list[dict], field: str, config: StripConfig, repeated) -
     """Per page, what the first pass computes before the model: reused across thresholds."""
     out = []
     for p in pages:
-        lines = [s for s in (ln.strip() for ln in p[field].splitlines()) if s]
+        lines, _, blocks = block_ids(p[field])
         rules = named_rules(lines, config, repeated)
         idx = [i for i, r in enumerate(rules) if r is None]
-        X = feature_matrix([lines[i] for i in idx], repeated) if idx else None
+        X = feature_matrix([lines[i] for i in idx], repeated, blocks[idx] if blocks is not None else None) if idx else None
         out.append((lines, rules, idx, X, p["gold"]))
     return out
+
+
+def fit_twice(names, pages, groups, reps, field, config, two_stage) -> LineModel:
+    """Fit on the raw pages, then refit with their first-pass outputs added."""
+    first = fit_model([g for n in names for g in groups[n]], 0.5, two_stage)
+    extra = [g for n in names for g in second_pass_rows(pages[n], field, first, config, reps[n])]
+    return fit_model([g for n in names for g in groups[n]] + extra, 0.5, two_stage)
 
 
 def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None) -> dict:
@@ -188,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cv-only", action="store_true", help="report held-out scores; write nothing")
     ap.add_argument("--one-stage", action="store_true", help="fit stage 1 only")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"where to write the model (default {OUT})")
     args = ap.parse_args(argv)
     if not data.data_available():
         print(f"skipped: no data in {data.DATA_DIR}")
@@ -198,13 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     about_cv = {}
     for kind, field in (("text", "flat"), ("html", "traf")):
         t0 = time.perf_counter()
-        groups = {name: collect(pages[name], field, config) for name in data.SETS}
         reps = {name: run_stats([p[field] for p in pages[name]], config) for name in data.SETS}
+        groups = {name: collect(pages[name], field, config, reps[name]) for name in data.SETS}
         sweep = {t: [] for t in THRESHOLDS}
         cv = {}
         for held in data.SETS:
-            train = [g for name in data.SETS if name != held for g in groups[name]]
-            model = fit_model(train, 0.5, not args.one_stage)
+            names = [n for n in data.SETS if n != held]
+            model = fit_twice(names, pages, groups, reps, field, config, not args.one_stage)
             cached = first_passes(pages[held], field, config, reps[held])
             row = {}
             for t in THRESHOLDS:
@@ -222,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             "threshold": best,
             "held_out_f1": {n: round(cv[n][best]["f1"], 4) for n in data.SETS},
         }
-        allg = [g for name in data.SETS for g in groups[name]]
-        models[kind] = fit_model(allg, best, not args.one_stage)
+        final = fit_twice(list(data.SETS), pages, groups, reps, field, config, not args.one_stage)
+        models[kind] = LineModel(final.stage1, final.stage2, best)
     if args.cv_only:
         return 0
     doc = {
@@ -237,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "models": {k: m.to_dict() for k, m in models.items()},
     }
-    OUT.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+    args.out.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 
 

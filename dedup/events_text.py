@@ -18,6 +18,8 @@ import hashlib
 import re
 import zlib
 from itertools import chain
+from operator import itemgetter
+from types import MappingProxyType
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +32,11 @@ HASH_MASK = (1 << KIND_SHIFT) - 1
 # separators ("don't", "ISIS-K", "8:20", "1,500"). Simple on purpose: the
 # regex engine is the largest per-document cost.
 _TOKEN = re.compile(r"\w+(?:['’\-.,:]\w+)*")
+_TOKEN_OR_BREAK = re.compile(r"\w+(?:['’\-.,:]\w+)*|\n")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _ENTITY_BIT = ENTITY << KIND_SHIFT
+_NUMBER_BIT = NUMBER << KIND_SHIFT
+CACHE_MAX = 500_000  # tokens memoised by an event_doc cache before it is cleared
 # normalize_word's rules as regexes over newline-joined words (see _plural_fold).
 _POSSESSIVE = re.compile(r"'s?$", re.M)
 _PLURAL_IES = re.compile(r"(?<=\w\w)ies$", re.M)
@@ -109,17 +114,29 @@ def normalize_number(token: str) -> str:
     return t.lstrip("0") or "0"
 
 
-def _calendar_bits(vocab: dict[str, tuple[int, int, str]], table: dict[str, int]) -> int:
-    """Bitmask of the calendar names (weekdays or months) among a document's capitalised tokens.
+def _calendar_forms(table: dict[str, int]) -> dict[str, int]:
+    """Capitalised spellings of calendar names as they appear as tokens."""
+    out = {}
+    for name, k in table.items():
+        for form in (name.capitalize(), name.upper()):
+            for suffix in ("", "'s", "’s"):
+                out[form + suffix] = k
+    return out
 
-    >>> _calendar_bits({"Friday": (1, 1, "friday"), "may": (0, 0, "may")}, WEEKDAYS)
-    16
+
+_WEEKDAY_FORMS = MappingProxyType(_calendar_forms(WEEKDAYS))
+_MONTH_FORMS = MappingProxyType(_calendar_forms(MONTHS))
+
+
+def _calendar_bits(tokens, forms: dict[str, int]) -> int:
+    """Bitmask of the calendar names (weekdays or months) among a document's distinct tokens.
+
+    >>> _calendar_bits({"Friday": None, "may": None, "Monday's": None}, _WEEKDAY_FORMS)
+    17
     """
     bits = 0
-    for tok, (_, _, low) in vocab.items():
-        k = table.get(low)
-        if k is not None and tok[0].isupper():
-            bits |= 1 << k
+    for tok in tokens.keys() & forms.keys():
+        bits |= 1 << forms[tok]
     return bits
 
 
@@ -183,13 +200,13 @@ class EventDoc:
         return int(self.terms.shape[0])
 
 
-def _segment_hash(tokens: list[str]) -> int:
-    """64-bit hash of a sentence's lower-cased token sequence (CRC-32 and Adler-32).
+def _segment_hash(segment: str) -> int:
+    """64-bit hash of a sentence's text (CRC-32 and Adler-32); stripped by :func:`split_segments`.
 
-    >>> _segment_hash(["No", "arrests"]) == _segment_hash(["no", "ARRESTS"])
+    >>> _segment_hash("No arrests have been made.") == _segment_hash("No arrests have been made.")
     True
     """
-    data = " ".join(tokens).lower().encode("utf-8")
+    data = segment.encode("utf-8")
     return (zlib.crc32(data) << 32) | zlib.adler32(data)
 
 
@@ -198,11 +215,15 @@ def _plural_fold(words: str) -> str:
     return _PLURAL_S.sub("", _PLURAL_IES.sub("y", _POSSESSIVE.sub("", words)))
 
 
-def _vocabulary(tokens: list[str], names: dict[int, str]) -> dict[str, tuple[int, int, str]]:
-    """Map each distinct raw token to ``(term id or 0, entity id or 0, lower-case form)``.
+def _vocabulary(tokens: list[str]) -> dict[str, tuple[int, int, str]]:
+    """Map each distinct raw token to ``(term id or 0, entity id or 0, display form)``.
 
-    Works on all distinct tokens of a document at once, so the string
-    work happens in C (one ``lower``, three regex passes) rather than per token.
+    Works on many tokens at once, so the string work happens in C (one
+    ``lower``, three regex passes) rather than per token.
+
+    >>> v = _vocabulary(["Shootings", "the", "23-year-old", "four"])
+    >>> [(t >> KIND_SHIFT, e > 0, s) for t, e, s in v.values()]
+    [(0, True, 'shootings'), (0, False, 'the'), (2, False, '23'), (2, False, '4')]
     """
     lows = "\n".join(tokens).lower().replace("’", "'")
     folded = _plural_fold(lows).split("\n")
@@ -210,21 +231,16 @@ def _vocabulary(tokens: list[str], names: dict[int, str]) -> dict[str, tuple[int
     for tok, low, w in zip(tokens, lows.split("\n"), folded):
         if tok[0].isdigit():
             num = normalize_number(tok)
-            h = term_hash(num, NUMBER)
-            names[h] = num
-            out[tok] = (h, 0, "")
-        elif low in STOPWORDS:
+            out[tok] = (term_hash(num, NUMBER), 0, num)
+        elif low in STOPWORDS or len(w) < 2:
             out[tok] = (0, 0, low)
         elif low in NUMBER_WORDS:
             num = NUMBER_WORDS[low]
-            h = term_hash(num, NUMBER)
-            names[h] = num
-            out[tok] = (h, 0, low)
-        elif len(w) < 2:
-            out[tok] = (0, 0, low)
+            out[tok] = (term_hash(num, NUMBER), 0, num)
         else:
             hw = zlib.crc32(w.encode("utf-8")) & HASH_MASK
-            out[tok] = (hw, hw | _ENTITY_BIT if tok[0].isupper() else 0, low)
+            shown = low[:-2] if low.endswith("'s") else low  # readable: "alfarelos", not "alfarelo"
+            out[tok] = (hw, hw | _ENTITY_BIT if tok[0].isupper() else 0, shown)
     return out
 
 
@@ -241,47 +257,94 @@ def _title_terms(title: str | None) -> tuple[np.ndarray, list[tuple[int, str]]]:
     return np.array(sorted(ids), dtype=np.uint32), sorted(ids.items())
 
 
-def event_doc(text: str, title: str | None = None, date: datetime.date | None = None) -> EventDoc:
+def event_doc(
+    text: str,
+    title: str | None = None,
+    date: datetime.date | None = None,
+    *,
+    cache: dict[str, tuple[int, int, str]] | None = None,
+) -> EventDoc:
     """Features of one document for :func:`dedup.events.cluster_events`.
 
     A word is an entity when it is capitalised away from the start of a
-    sentence, or at the start when the same word is capitalised elsewhere in
-    the text. Entity tokens also count as ordinary words.
+    sentence, or at the start when the same token is capitalised elsewhere
+    in the text. Entity tokens also count as ordinary words.
+
+    Args:
+        text: the stripped article text.
+        title: its headline, when known.
+        date: its publication date, when known.
+        cache: optional dict the caller keeps across calls in one process
+            (say, one per worker) to memoise per-token analysis; it is
+            cleared when it passes ``CACHE_MAX`` entries. Output is the same
+            with or without it; with it, featurising is about twice as fast.
 
     >>> d = event_doc("Police said four people were shot in Belle Glade.\\nBelle Glade police ask for tips.")
     >>> sorted(name for _, name in d.names)
     ['4', 'belle', 'glade']
     >>> len(d.segments), d.n_tokens > 0
     (2, True)
+    >>> memo = {}
+    >>> event_doc("Belle Glade police ask for tips.", cache=memo).names == event_doc("Belle Glade police ask for tips.").names
+    True
     """
-    segments = split_segments(text)
-    tokenized = [_TOKEN.findall(s) for s in segments]
-    # Words capitalised away from a sentence start: proper nouns of this text.
-    caps = {tok.lower() for toks in tokenized for tok in toks[1:] if tok[0].isupper()}
+    # One regex pass: sentence ends become line breaks, and line breaks are
+    # tokens, so each token's sentence is the count of breaks before it.
+    marked = _SENTENCE_END.sub("\n", text)
+    lines = [ln.strip() for ln in marked.split("\n")]
+    flat = _TOKEN_OR_BREAK.findall(marked)
+    keys = list(dict.fromkeys(flat))
+    if "\n" in keys:
+        keys.remove("\n")
+    index = dict(zip(keys, range(len(keys))))
+    index["\n"] = len(keys)
+    if cache is None:
+        info = _vocabulary(keys)
+    else:
+        missing = sorted(set(keys).difference(cache))
+        if missing:
+            if len(cache) + len(missing) > CACHE_MAX:
+                cache.clear()
+                missing = keys
+            cache.update(_vocabulary(missing))
+        info = cache
+    rows = list(map(info.__getitem__, keys))
+    word_u = np.array([*map(itemgetter(0), rows), 0], dtype=np.int64)
+    ent_u = np.array([*map(itemgetter(1), rows), 0], dtype=np.int64)
+    ids = np.array(list(map(index.__getitem__, flat)), dtype=np.int64)
+    is_break = ids == len(keys)
+    line_of = np.cumsum(is_break)[~is_break]
+    ids = ids[~is_break]
+    nonempty = np.array([bool(ln) for ln in lines], dtype=bool)
+    segments = [ln for ln in lines if ln]
+    seg = (np.cumsum(nonempty) - 1)[line_of]
+    first = np.ones(ids.shape[0], dtype=bool)
+    first[1:] = seg[1:] != seg[:-1]
+    # Capitalised tokens seen away from a sentence start are this text's
+    # proper nouns (only capitalised content words carry an entity id).
+    proper = np.zeros(len(keys) + 1, dtype=bool)
+    proper[ids[~first]] = True
+    word, ent = word_u[ids], ent_u[ids]
+    ent_ok = (ent != 0) & (~first | proper[ids])
+    slots = np.stack([np.where(ent_ok, ent, 0), word], axis=1).ravel()  # reading order: name, then word
+    kept = slots != 0
+    counts = np.bincount(np.repeat(seg, 2)[kept], minlength=len(segments))
     names: dict[int, str] = {}
-    info = _vocabulary(list(dict.fromkeys(chain.from_iterable(tokenized))), names)
-    terms: list[int] = []
-    offsets = [0]
-    for toks in tokenized:
-        for pos, tok in enumerate(toks):
-            word, ent, low = info[tok]
-            if ent and (pos or low in caps):
-                terms.append(ent)
-                names[ent] = low
-            if word:
-                terms.append(word)
-        offsets.append(len(terms))
+    for u in np.unique(ids[ent_ok]).tolist():
+        names[rows[u][1]] = rows[u][2]
+    for u in np.flatnonzero(word_u >= _NUMBER_BIT).tolist():
+        names[rows[u][0]] = rows[u][2]
     title_ids, title_names = _title_terms(title)
     for h, w in title_names:
         names.setdefault(h, w)
     return EventDoc(
-        terms=np.array(terms, dtype=np.uint32),
-        offsets=np.array(offsets, dtype=np.uint32),
-        segments=np.array([_segment_hash(toks) for toks in tokenized], dtype=np.uint64),
+        terms=slots[kept].astype(np.uint32),
+        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.uint32),
+        segments=np.array(list(map(_segment_hash, segments)), dtype=np.uint64),
         title=title_ids,
         date=date,
         names=tuple(sorted(names.items())),
         year=latest_year(names.values()),
-        weekdays=_calendar_bits(info, WEEKDAYS),
-        months=_calendar_bits(info, MONTHS),
+        weekdays=_calendar_bits(index, _WEEKDAY_FORMS),
+        months=_calendar_bits(index, _MONTH_FORMS),
     )

@@ -18,6 +18,7 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,10 +173,13 @@ class Worker:
         return strip_text(doc.text, limit)
 
     def process(self, docs: list[Document], keep_strip: bool = False) -> list:
-        """Process a batch; each item is a :class:`Processed` or the refusal InputError."""
+        """Process a batch; each item is a :class:`Processed`, a refusal InputError, or a :class:`Bad` passed through."""
         out: list = []
         texts: list[str] = []
         for doc in docs:
+            if isinstance(doc, Bad):
+                out.append(doc)
+                continue
             try:
                 result = self.strip(doc)
             except InputError as err:
@@ -255,38 +259,63 @@ def _process_all(docs: Iterable[Document], config: Config, with_features: bool, 
             worker.close()
         return
     ctx = multiprocessing.get_context("forkserver")
-    with ctx.Pool(config.jobs, initializer=_init_worker, initargs=(config, with_features, keep_strip)) as pool:
+    pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(config, with_features, keep_strip))
+    try:
         # a bounded window of batches in flight keeps memory flat on huge inputs
         window: collections.deque = collections.deque()
         for batch in itertools.chain(head, batches):
-            window.append((batch, pool.apply_async(_work, (batch,))))
+            window.append((batch, pool.submit(_work, batch)))
             if len(window) >= 2 * config.jobs:
-                b, res = window.popleft()
-                yield from zip(b, res.get())
+                b, fut = window.popleft()
+                yield from zip(b, fut.result())
         while window:
-            b, res = window.popleft()
-            yield from zip(b, res.get())
+            b, fut = window.popleft()
+            yield from zip(b, fut.result())
+    finally:
+        # On early exit (a closed pipe, an error) drop the queued batches and let
+        # the few in flight finish: bounded, and never the shutdown deadlock that
+        # multiprocessing.Pool.terminate can hit under `| head`.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- validation
-def documents(raw: Iterable[RawRecord], policy: Policy) -> Iterator[Document]:
-    """Validate raw records into documents, applying the bad-record policy."""
+@dataclass(frozen=True, slots=True)
+class Bad:
+    """A bad record travelling in input order through the workers, to be rejected in turn."""
+
+    error: InputError
+
+
+def documents(raw: Iterable[RawRecord], policy: Policy, defer: bool = False) -> Iterator[Document | Bad]:
+    """Validate raw records into documents, applying the bad-record policy.
+
+    With ``defer``, a bad record is yielded as :class:`Bad` in its place instead
+    of being rejected at once, so the caller rejects it in input order together
+    with refusals that arise later: the quarantine file is then the same for
+    any number of workers.
+    """
     seen: set[str] = set()
     stats = policy.stats
+    reject = (lambda err: Bad(err)) if defer else policy.reject
     for rr in raw:
         stats.records_in += 1
         if rr.error is not None:
-            (policy.skip if rr.skip else policy.reject)(rr.error)
+            if rr.skip:
+                policy.skip(rr.error)
+            elif (bad := reject(rr.error)) is not None:
+                yield bad
             continue
         try:
             doc = from_record(rr.record, rr.where, stats.records_in - 1)
         except InputError as err:
-            policy.reject(err)
+            if (bad := reject(err)) is not None:
+                yield bad
             continue
         if doc.id in seen:
-            policy.reject(
-                InputError(rr.where, "duplicate_id", f"duplicate id {doc.id!r}: ids must be unique in a run", rr.record)
-            )
+            err = InputError(rr.where, "duplicate_id", f"duplicate id {doc.id!r}: ids must be unique in a run", rr.record)
+            if (bad := reject(err)) is not None:
+                yield bad
             continue
         seen.add(doc.id)
         yield doc
@@ -317,7 +346,10 @@ def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarant
     """One output record per valid input record, in input order, each with its ``strip`` info."""
     policy = Policy(config, stats, quarantine)
     t0 = time.perf_counter()
-    for doc, res in _process_all(documents(raw, policy), config, with_features=False, keep_strip=True):
+    for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features=False, keep_strip=True):
+        if isinstance(res, Bad):
+            policy.reject(res.error)
+            continue
         if isinstance(res, InputError):
             policy.reject(res, refusal=True)
             continue
@@ -571,7 +603,10 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
     try:
         with Spool() as spool:
             ledger = Ledger(config.cluster.num_perm, spool)
-            for doc, res in _process_all(documents(raw, policy), config, with_features=True, keep_strip=False):
+            for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features=True, keep_strip=False):
+                if isinstance(res, Bad):
+                    policy.reject(res.error)
+                    continue
                 if isinstance(res, InputError):
                     policy.reject(res, refusal=True)
                     continue

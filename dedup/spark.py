@@ -62,7 +62,8 @@ quarantined record passes through the driver and reaches the sink in input
 order.
 
 Not supported with Spark: ``--index`` (the SQLite index lives on one machine).
-``config.jobs`` is ignored: Spark's own parallelism applies.
+``config.jobs`` is ignored: Spark's own parallelism applies. Executors import
+``dedup`` itself (the functions above), so it must be installed on every node.
 """
 
 from __future__ import annotations

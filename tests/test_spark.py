@@ -187,7 +187,7 @@ def test_dataframe_input(spark, seed_records):
     everything = corpus(seed_records)
     docs = everything[:100] + [r for r in everything[100:] if "html" in r][:2]
     rows = docs[:30] + [{"id": "no-text"}, {"text": "no id"}, {"id": docs[3]["id"], "text": "a repeated id"}] + docs[30:]
-    df = spark.createDataFrame([tuple(r.get(f) for f in fields) for r in rows], schema).repartition(1)
+    df = spark.createDataFrame([tuple(r.get(f) for f in fields) for r in rows], schema)
     for mode in ("skip", "quarantine"):
         config = Config(on_error=mode)
         assert_same(on_spark(spark, df, config), embedded(rows, config, "<dataframe>"))

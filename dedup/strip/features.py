@@ -103,6 +103,8 @@ CONTEXT_FEATURES = (
     "main_block_gap",
     "prose_gap",
     "wide_window_prose",
+    "block_lines",
+    "block_prose",
 )
 
 FEATURES = LINE_FEATURES + CONTEXT_FEATURES
@@ -245,12 +247,17 @@ def line_rows(lines: list[str], repeated=None) -> np.ndarray:
     )
 
 
-def context_columns(base: np.ndarray) -> np.ndarray:
+def context_columns(base: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
     """Context features from the per-line matrix of one document.
+
+    ``blocks`` numbers the blank-line-separated groups the lines came in
+    (menus flatten to groups of many short lines, paragraphs to groups of
+    one). Without it, as in text that was already stripped, every line
+    counts as a group of its own.
 
     >>> ctx = context_columns(line_rows(["Menu", "A long sentence of prose here.", "Footer"]))
     >>> ctx.shape
-    (3, 14)
+    (3, 16)
     """
     n = base.shape[0]
     words = base[:, 0]
@@ -296,18 +303,57 @@ def context_columns(base: np.ndarray) -> np.ndarray:
     csum = np.concatenate(([0.0], np.cumsum(prose.astype(float))))
     lo, hi = np.maximum(idx - 10, 0), np.minimum(idx + 11, n)
     wide = (csum[hi] - csum[lo]) / (hi - lo)
+    if blocks is None:
+        block_lines = np.zeros(n)
+        block_prose = prose.astype(float)
+    else:
+        sizes = np.bincount(blocks)
+        block_lines = np.log(sizes[blocks].astype(float))
+        block_prose = np.bincount(blocks, prose.astype(float))[blocks] / sizes[blocks]
     return np.column_stack(
-        (pos, prev_w, next_w, prev_s, next_s, win_w, win_s, before, after, edge, in_main, gap, prose_gap, wide)
+        (pos, prev_w, next_w, prev_s, next_s, win_w, win_s, before, after, edge, in_main, gap, prose_gap, wide,
+         block_lines, block_prose)
     )
 
 
-def feature_matrix(lines: list[str], repeated=None) -> np.ndarray:
+def feature_matrix(lines: list[str], repeated=None, blocks: np.ndarray | None = None) -> np.ndarray:
     """All features of a document's lines, one row per line.
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
-    (2, 33)
+    (2, 35)
     """
     if not lines:
         return np.zeros((0, len(FEATURES)))
     base = line_rows(lines, repeated)
-    return np.hstack((base, context_columns(base)))
+    return np.hstack((base, context_columns(base, blocks)))
+
+
+def block_ids(text: str) -> tuple[list[str], list[int], np.ndarray | None]:
+    """Non-blank stripped lines, their 1-based line numbers, and their blank-line groups.
+
+    The groups are None when the text has no blank line between two
+    non-blank ones (already-stripped text, trafilatura's output).
+
+    >>> lines, numbers, blocks = block_ids("Menu\\nHome\\n\\nA paragraph.")
+    >>> numbers, blocks.tolist()
+    ([1, 2, 4], [0, 0, 1])
+    >>> block_ids("One.\\nTwo.")[2] is None
+    True
+    """
+    lines: list[str] = []
+    numbers: list[int] = []
+    groups: list[int] = []
+    group = 0
+    gap = False
+    for i, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if not s:
+            gap = bool(lines)
+            continue
+        if gap:
+            group += 1
+            gap = False
+        lines.append(s)
+        numbers.append(i)
+        groups.append(group)
+    return lines, numbers, (np.array(groups) if group else None)

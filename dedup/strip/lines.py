@@ -27,7 +27,7 @@ import re
 
 from .base import Removal, StripRefused, StripResult
 from .config import StripConfig
-from .features import feature_matrix
+from .features import block_ids, feature_matrix
 from .model import LineModel, load_model
 from .patterns import compile_rules
 
@@ -123,7 +123,7 @@ def named_rules(lines: list[str], config: StripConfig, repeated=None) -> list[st
 
 
 def classify(
-    lines: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+    lines: list[str], config: StripConfig, repeated=None, model: LineModel | None = None, blocks=None
 ) -> list[str | None]:
     """One pass over stripped non-blank lines: the rule removing each, or None.
 
@@ -135,7 +135,9 @@ def classify(
     if model is not None and config.use_model:
         idx = [i for i, r in enumerate(rules) if r is None]
         if idx:
-            decisions = model.decide(feature_matrix([lines[i] for i in idx], repeated), config.model_threshold)
+            sub = blocks[idx] if blocks is not None else None
+            X = feature_matrix([lines[i] for i in idx], repeated, sub)
+            decisions = model.decide(X, config.model_threshold)
             for i, d in zip(idx, decisions):
                 rules[i] = d
     return _block_rules(lines, rules)
@@ -144,17 +146,17 @@ def classify(
 def strip_lines(
     text: str, config: StripConfig, repeated=None, model: LineModel | None = None
 ) -> tuple[list[str], list[Removal]]:
-    """Classify to a fixpoint: the kept lines and the removals, in line order."""
-    numbers: list[int] = []
-    lines: list[str] = []
-    for i, raw in enumerate(text.splitlines(), 1):
-        s = raw.strip()
-        if s:
-            numbers.append(i)
-            lines.append(s)
+    """Classify to a fixpoint: the kept lines and the removals, in line order.
+
+    Only the first pass sees the blank-line groups of ``text``; later passes
+    see the kept lines exactly as a second call on the output would, which
+    is what makes stripping idempotent.
+    """
+    lines, numbers, blocks = block_ids(text)
     removed: list[Removal] = []
     for _ in range(config.max_passes):
-        rules = classify(lines, config, repeated, model)
+        rules = classify(lines, config, repeated, model, blocks)
+        blocks = None
         if not any(rules):
             break
         keep_n, keep_l = [], []

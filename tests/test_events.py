@@ -1,0 +1,284 @@
+"""Same-event tier: seeds, hand-written traps, order independence, config checks."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.errors import ConfigError
+from dedup.events import FEATURES, EventConfig, EventDoc, cluster_events, event_doc
+from dedup.strip import strip_text
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+D = datetime.date
+
+
+def partition(labels: list[int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+# --- the seeds ---------------------------------------------------------------
+
+
+def seed_texts() -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def test_seeds_partition_after_strip():
+    docs = [event_doc(strip_text(t).text) for t in seed_texts()]
+    assert partition(cluster_events(docs, EventConfig()).labels) == {
+        frozenset({0, 3}), frozenset({1, 4}), frozenset({2})
+    }
+
+
+def test_seeds_partition_survives_unstripped_page_noise():
+    docs = [event_doc(t) for t in seed_texts()]
+    assert partition(cluster_events(docs).labels) == {frozenset({0, 3}), frozenset({1, 4}), frozenset({2})}
+
+
+def test_seeds_explanations_are_json_and_name_the_shared_words():
+    docs = [event_doc(strip_text(t).text) for t in seed_texts()]
+    result = cluster_events(docs)
+    score, evidence = result.explain(0, 3)
+    assert 0.0 <= score <= 1.0
+    json.dumps(evidence)
+    # Words all five seeds share (rubio, dar) weigh nothing; the meeting's own words show.
+    assert "isis-k" in evidence["shared_terms"] + evidence["shared_entities"]
+    assert evidence["date_gap_days"] is None
+    assert result.explain(0, 3)[0] > result.explain(0, 1)[0]
+
+
+# --- traps ---------------------------------------------------------------------
+
+SHOOTING_ELM = (
+    "DAYTON, Ohio - A 23-year-old man was shot and killed late Saturday in the 1200 block of Elm Street, "
+    "Dayton police said.\n"
+    "Officers found Marcus Hill lying near a parked car shortly after 11:40 p.m. He was pronounced dead at "
+    "Miami Valley Hospital.\n"
+    "Police said Hill was shot several times. No arrests have been made and detectives are asking anyone "
+    "with information to call Crime Stoppers."
+)
+SHOOTING_ELM_REWRITE = (
+    "Marcus Hill, 23, died after being shot multiple times on Elm Street on Saturday night, according to "
+    "the Dayton Police Department.\n"
+    "Hill was found near a car in the 1200 block around 11:40 p.m. and was taken to Miami Valley Hospital, "
+    "where he died.\n"
+    "Detectives have not named a suspect in the Elm Street killing."
+)
+SHOOTING_RIVERSIDE = (
+    "DAYTON, Ohio - A 41-year-old woman was wounded Saturday afternoon when someone fired shots into her "
+    "home on Riverside Drive, police said.\n"
+    "Tanya Brooks was hit in the leg at about 2:15 p.m. and taken to Grandview Medical Center with injuries "
+    "that are not life-threatening.\n"
+    "Police said a dark sedan was seen leaving Riverside Drive. No arrests have been made."
+)
+SHOOTING_RIVERSIDE_REWRITE = (
+    "Police are looking for a dark sedan after Tanya Brooks, 41, was shot in the leg inside her Riverside "
+    "Drive home in Dayton on Saturday afternoon.\n"
+    "Brooks was treated at Grandview Medical Center. The shots were fired at about 2:15 p.m., police said."
+)
+
+
+def test_two_shootings_same_city_same_day_stay_apart():
+    day = D(2016, 5, 7)
+    texts = [SHOOTING_ELM, SHOOTING_RIVERSIDE, SHOOTING_ELM_REWRITE, SHOOTING_RIVERSIDE_REWRITE]
+    docs = [event_doc(t, title=None, date=day) for t in texts]
+    assert partition(cluster_events(docs).labels) == {frozenset({0, 2}), frozenset({1, 3})}
+
+
+WIRE = (
+    "LISBON (Reuters) - A passenger train derailed near the Portuguese town of Alfarelos on Tuesday, "
+    "injuring 14 people, the national rail operator CP said.\n"
+    "The train, travelling from Coimbra to Lisbon with 120 passengers, left the tracks shortly after 9 a.m. "
+    "CP said three of the injured were in serious condition.\n"
+    "Investigators from the rail safety agency GPIAAF were sent to the site, and the line between Coimbra "
+    "and Lisbon was closed."
+)
+WIRE_COPY = "Posted by the news desk\n" + WIRE + "\nShare this article on Facebook and Twitter."
+REWRITE = (
+    "Fourteen people were hurt when a Coimbra-Lisbon train came off the rails near Alfarelos on Tuesday "
+    "morning.\n"
+    "The rail operator CP said three passengers were seriously injured; about 120 people were on board.\n"
+    "GPIAAF, the rail accident investigator, has opened an inquiry and the Coimbra to Lisbon line stayed "
+    "shut."
+)
+FOLLOW_UP = (
+    "A worn rail caused Tuesday's derailment near Alfarelos, Portugal's rail accident investigator GPIAAF "
+    "said on Friday in a preliminary report.\n"
+    "The Coimbra-Lisbon train left the tracks and 14 people were injured. CP said the line between Coimbra "
+    "and Lisbon reopened on Thursday.\n"
+    "The investigator said the rail had not been replaced as scheduled."
+)
+UNRELATED = (
+    "The central bank of Chile held its benchmark interest rate at 5.75 percent on Tuesday, citing cooling "
+    "inflation and a weaker copper price.\n"
+    "Economists polled by Bloomberg had expected the bank to hold. The peso was little changed after the "
+    "decision."
+)
+
+
+def test_wire_copy_rewrite_and_follow_up_are_one_event():
+    """The copy tier has merged the wire story and its copy; their representative comes here."""
+    wire = event_doc(WIRE, "Train derails near Alfarelos, 14 hurt", D(2024, 3, 12))
+    docs = [
+        wire,
+        event_doc(UNRELATED, "Chile holds rates at 5.75%", D(2024, 3, 12)),
+        event_doc(REWRITE, "14 injured as Coimbra-Lisbon train derails", D(2024, 3, 12)),
+        event_doc(FOLLOW_UP, "Worn rail caused Alfarelos derailment, report says", D(2024, 3, 15)),
+    ]
+    result = cluster_events(docs)
+    assert partition(result.labels) == {frozenset({0, 2, 3}), frozenset({1})}
+    score, evidence = result.explain(0, 3)
+    assert evidence["date_gap_days"] == 3
+    assert "alfarelos" in evidence["shared_entities"]
+
+
+def test_wire_copy_passed_as_its_own_document_joins_the_wire_story():
+    docs = [
+        event_doc(WIRE, "Train derails near Alfarelos, 14 hurt", D(2024, 3, 12)),
+        event_doc(UNRELATED, "Chile holds rates at 5.75%", D(2024, 3, 12)),
+        event_doc(WIRE_COPY, "Train derails near Alfarelos, 14 hurt", D(2024, 3, 12)),
+        event_doc(REWRITE, "14 injured as Coimbra-Lisbon train derails", D(2024, 3, 12)),
+    ]
+    assert partition(cluster_events(docs).labels) == {frozenset({0, 2, 3}), frozenset({1})}
+
+
+TEMPLATE = (
+    "Sign in to your account\n"
+    "Get email notifications on Springfield Herald daily!\n"
+    "Your notification has been saved.\n"
+    "There was a problem saving your notification.\n"
+    "Email notifications are only sent once a day, and only if there are new matching items.\n"
+    "Copyright 2016 Springfield Herald Media Group. All rights reserved. This material may not be "
+    "published, broadcast, rewritten or redistributed.\n"
+)
+STORY_COUNCIL = (
+    "The Springfield city council voted 5-2 on Monday to approve a new budget for the public library, "
+    "adding two branch librarians and longer weekend hours.\n"
+    "Council member Ana Ortiz said the vote ends a year of cuts."
+)
+STORY_FIRE = (
+    "A fire destroyed a vacant warehouse on Canal Street early Thursday. Firefighters from three stations "
+    "fought the blaze for four hours.\n"
+    "Fire chief Dale Morgan said nobody was hurt and the cause is under investigation."
+)
+
+
+@pytest.mark.parametrize("others", [0, 4])
+def test_stories_sharing_only_site_template_stay_apart(others):
+    """Two pages of one site: the template is all they share (alone, and among more pages of the site)."""
+    extra = [
+        f"Story number {k} about the {topic} in Springfield, with details nobody else reports."
+        for k, topic in enumerate(["zoo", "marathon", "school board", "bridge repairs"][:others])
+    ]
+    texts = [TEMPLATE + STORY_COUNCIL, STORY_FIRE + "\n" + TEMPLATE] + [TEMPLATE + t for t in extra]
+    docs = [event_doc(t) for t in texts]
+    labels = cluster_events(docs).labels
+    assert labels[0] != labels[1]
+
+
+# --- order independence and determinism ---------------------------------------
+
+POOL = [
+    SHOOTING_ELM, SHOOTING_RIVERSIDE, SHOOTING_ELM_REWRITE, SHOOTING_RIVERSIDE_REWRITE,
+    WIRE, WIRE_COPY, REWRITE, FOLLOW_UP, UNRELATED, TEMPLATE + STORY_COUNCIL, TEMPLATE + STORY_FIRE,
+    WIRE,  # an exact duplicate: ties between identical documents must not matter either
+]
+
+
+def _pool_docs() -> list[EventDoc]:
+    return [event_doc(t, date=D(2024, 3, 12) if k % 3 else None) for k, t in enumerate(POOL)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(range(len(POOL))))
+def test_partition_does_not_depend_on_input_order(perm):
+    docs = _pool_docs()
+    base = partition(cluster_events(docs).labels)
+    shuffled = cluster_events([docs[k] for k in perm]).labels
+    # Map back to original indices before comparing.
+    assert {frozenset(perm[i] for i in group) for group in partition(shuffled)} == base
+
+
+def test_labels_are_smallest_member_index_and_deterministic():
+    docs = _pool_docs()
+    labels = cluster_events(docs).labels
+    for group in partition(labels):
+        assert all(labels[i] == min(group) for i in group)
+    assert cluster_events(_pool_docs()).labels == labels
+
+
+def test_large_batch_uses_index_and_is_order_independent():
+    """Above complete_max the candidate index (not all pairs) is used."""
+    docs = _pool_docs() * 6  # 72 documents, many identical
+    config = EventConfig(complete_max=8)
+    base = partition(cluster_events(docs, config).labels)
+    rev = cluster_events(docs[::-1], config).labels
+    n = len(docs)
+    assert {frozenset(n - 1 - i for i in g) for g in partition(rev)} == base
+    # Every copy of WIRE lands in one cluster.
+    wire = [i for i, t in enumerate(POOL * 6) if t == WIRE]
+    assert len({cluster_events(docs, config).labels[i] for i in wire}) == 1
+
+
+# --- robustness -------------------------------------------------------------------
+
+
+def test_empty_and_degenerate_inputs():
+    assert cluster_events([], EventConfig()).labels == []
+    docs = [event_doc(""), event_doc("   \n\n"), event_doc("Hello."), event_doc("12 34 56")]
+    labels = cluster_events(docs).labels
+    assert len(labels) == 4
+    score, evidence = cluster_events(docs).explain(0, 1)
+    assert 0.0 <= score <= 1.0
+    json.dumps(evidence)
+
+
+def test_event_doc_is_compact_and_picklable():
+    doc = event_doc(WIRE, "Train derails", D(2024, 3, 12))
+    clone = pickle.loads(pickle.dumps(doc))
+    assert (clone.terms == doc.terms).all() and clone.date == doc.date and clone.names == doc.names
+    assert not any(isinstance(getattr(doc, f), str) for f in doc.__slots__)
+    assert doc.year is None and doc.weekdays == 1 << 1  # Tuesday
+
+
+# --- configuration ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"link_threshold": 0.0},
+        {"link_threshold": 1.5},
+        {"edge_threshold": 0.9, "link_threshold": 0.5},
+        {"template_df": 1},
+        {"keys_per_doc": 0},
+        {"template_max_share": 0.0},
+        {"cohesion": 1.5},
+        {"idf_prior": -1.0},
+        {"pair_weights": (1.0,)},
+        {"pair_bias": float("nan")},
+    ],
+)
+def test_config_rejects_bad_values(kwargs):
+    with pytest.raises(ConfigError) as err:
+        EventConfig(**kwargs)
+    assert next(iter(kwargs)) in str(err.value) or "pair_weights" in str(err.value)
+
+
+def test_shipped_weights_match_the_training_output():
+    payload = json.loads((Path(__file__).resolve().parent.parent / "dedup" / "events_weights.json").read_text())
+    config = EventConfig()
+    assert payload["features"] == list(FEATURES)
+    assert tuple(payload["weights"]) == config.pair_weights
+    assert payload["bias"] == config.pair_bias
+    assert "tune_events.py --fit" in payload["trained_by"]
