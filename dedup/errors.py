@@ -18,6 +18,9 @@ class ConfigError(DedupError, ValueError):
         self.name, self.value, self.fix = name, value, fix
         super().__init__(f"invalid {name}={value!r}: {fix}")
 
+    def __reduce__(self):
+        return type(self), (self.name, self.value, self.fix)
+
 
 class InputError(DedupError):
     """A record in the input is malformed.
@@ -32,6 +35,9 @@ class InputError(DedupError):
     def __init__(self, where: str, reason: str, message: str, raw: object = None) -> None:
         self.where, self.reason, self.message, self.raw = where, reason, message, raw
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # errors cross process boundaries between workers and the parent
+        return type(self), (self.where, self.reason, self.message, self.raw)
 
 
 class InputFileError(DedupError):

@@ -142,3 +142,31 @@ def test_worker_pool_gives_the_same_bytes():
     two = dedup.run(recs, Config(jobs=2))
     assert one.stats["documents"] == two.stats["documents"] == n
     assert b"".join(orjson.dumps(r) for r in one.records) == b"".join(orjson.dumps(r) for r in two.records)
+
+
+def test_quarantine_order_is_the_same_for_any_jobs():
+    """A refusal (found by a worker) and a bad record (found by the reader) keep input order."""
+    from dedup import StripConfig
+    from dedup.pipeline import BATCH, POOL_MIN_BATCHES
+
+    n = BATCH * POOL_MIN_BATCHES + 50
+    recs = [{"id": f"d{i}", "text": f"{WIRE} number {i}"} for i in range(n)]
+    recs[3] = {"id": "big", "text": "x " * 600}
+    recs[700] = {"id": "bad", "text": 5}
+    cfg = dict(on_error="quarantine", strip=StripConfig(max_text_bytes=1000))
+    one = dedup.run(recs, Config(jobs=1, **cfg)).quarantined
+    two = dedup.run(recs, Config(jobs=2, **cfg)).quarantined
+    assert [q["reason"] for q in one] == ["text_too_large", "bad_type"]
+    assert one == two
+
+
+def test_errors_survive_pickling():
+    """Errors cross process boundaries (workers to parent) with every field intact."""
+    import pickle
+
+    from dedup.errors import ConfigError
+    from dedup.strip import StripRefused
+
+    for err in (InputError("a:1", "bad_type", "msg", {"id": 1}), ConfigError("n", 1, "fix"), StripRefused("r", "m")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err) and vars(back) == vars(err)

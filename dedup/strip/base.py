@@ -23,6 +23,9 @@ class StripRefused(DedupError):
         self.reason, self.message = reason, message
         super().__init__(f"{reason}: {message}")
 
+    def __reduce__(self):  # may cross from a worker process to the parent
+        return type(self), (self.reason, self.message)
+
 
 @dataclass(frozen=True, slots=True)
 class Removal:
