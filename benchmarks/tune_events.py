@@ -159,11 +159,15 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="sweep link/edge thresholds out of fold")
     ap.add_argument("--fit", action="store_true", help="fit on all dev pairs and write the weights JSON")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="override EventConfig fields")
+    ap.add_argument("--links", nargs="*", type=float, default=[0.2, 0.3, 0.4, 0.5, 0.6], help="sweep link values")
+    ap.add_argument("--edges", nargs="*", type=float, default=[0.1, 0.2, 0.3, 0.4], help="sweep edge values")
     args = ap.parse_args()
     if events_data.data_dir() is None:
         print("event data not found; set DEDUP_DATA", file=sys.stderr)
         sys.exit(0)
-    config = ev.EventConfig()
+    overrides = {k: float(v) if "." in v else int(v) for k, v in (a.split("=", 1) for a in args.set)}
+    config = ev.EventConfig(**overrides)
     t0 = time.perf_counter()
     sets = [prepare(name, config) for name in events_data.SETS]
     tables = pair_table(sets, config)
@@ -185,8 +189,8 @@ def main() -> None:
         return
     models = oof_models(tables, args.c)
     if args.sweep:
-        for link in (0.2, 0.3, 0.4, 0.5, 0.6):
-            for edge in (0.1, 0.2, 0.3, 0.4):
+        for link in args.links:
+            for edge in args.edges:
                 if edge > link:
                     continue
                 cfg = dataclasses.replace(config, link_threshold=link, edge_threshold=edge)

@@ -83,9 +83,11 @@ class EventConfig:
             bounds the work per key (sub-quadratic candidates).
         min_shared_keys: keys two documents must share to be candidates.
         min_sentence_tokens: shorter sentences never count as shared evidence.
-        cohesion: two clusters stay apart when their mean cross score is
-            below this fraction of the mean score inside the looser of them
-            (0 turns the check off); see :func:`average_linkage`.
+        cohesion: two clusters of ``cohesion_size`` or more documents stay
+            apart when their mean cross score is below this fraction of the
+            mean score inside the looser of them (0 turns the check off);
+            see :func:`average_linkage`.
+        cohesion_size: see ``cohesion``.
         complete_max: in components up to this size every pair is scored,
             not only the indexed candidates.
         idf_prior: pseudo-documents added to the batch size in the IDF, so a
@@ -97,8 +99,8 @@ class EventConfig:
     # Thresholds: out-of-fold sweep over link in {0.2..0.6} x edge in
     # {0.1..0.4} on ecbplus_dev + gva_dev (5 folds by ECB+ topic / GVA
     # incident; `python benchmarks/tune_events.py --sweep`). link=0.4,
-    # edge=0.3 gave pairwise F1 0.851 / 0.882; link=0.5, edge=0.4 gave
-    # 0.855 / 0.871, link=0.3 over-merges ECB+'s look-alike events (P 0.73).
+    # edge=0.3 gave pairwise F1 0.853 / 0.879; link=0.5, edge=0.4 gave
+    # 0.856 / 0.870, link=0.3 over-merges ECB+'s look-alike events (P 0.73).
     link_threshold: float = 0.4
     edge_threshold: float = 0.3
     # Sentences in 5+ documents: after exact-text dedup of gva_dev, pairs of
@@ -116,6 +118,7 @@ class EventConfig:
     complete_max: int = 64
     # Cohesion 0.5-0.7 lost F1 on both sets in the same sweep: off.
     cohesion: float = 0.0
+    cohesion_size: int = 3
     # A batch of a few documents has no useful document frequencies; a small
     # prior keeps a word found in all of them near zero weight (the seeds,
     # five reports on the same two ministers, separate only with prior <= 2)
@@ -124,8 +127,8 @@ class EventConfig:
     idf_prior: float = 2.0
     # Logistic pair scorer: `python benchmarks/tune_events.py --fit`, which
     # also writes dedup/events_weights.json (tests check the two agree).
-    pair_weights: tuple[float, ...] = (2.8255, 6.0398, 4.4966, 1.6698, -2.2968, -0.9213, 3.1641, -0.1209, 0.4369, -0.8747, -8.4551, -0.2388, 0.011, 2.2838, 2.2448, 0.9479, -1.4356, 1.8686, -0.0598)
-    pair_bias: float = -7.5327
+    pair_weights: tuple[float, ...] = (2.7416, 5.8871, 4.5129, 1.6669, -2.4947, -0.9272, 3.169, -0.1222, 0.4069, -0.8259, -7.6068, -0.2706, 0.0435, 2.2029, 2.2396, 1.0541, -1.5224, 1.9094, -0.1256)
+    pair_bias: float = -7.4024
 
     def __post_init__(self) -> None:
         for name in ("link_threshold", "edge_threshold"):
@@ -140,7 +143,7 @@ class EventConfig:
             raise ConfigError("template_max_share", self.template_max_share, "use a fraction in (0, 1]")
         if self.template_df < 2:
             raise ConfigError("template_df", self.template_df, "use 2 or more documents")
-        for name in ("keys_per_doc", "key_df_cap", "min_shared_keys", "min_sentence_tokens"):
+        for name in ("keys_per_doc", "key_df_cap", "min_shared_keys", "min_sentence_tokens", "cohesion_size"):
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 1):
                 raise ConfigError(name, value, "use a positive integer")
@@ -330,8 +333,26 @@ def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     years = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
     weekdays = np.array([d.weekdays for d in docs], dtype=np.int64)
     months = np.array([d.months for d in docs], dtype=np.int64)
-    return _Batch(words, mass, entities, has_entity, top_entity, numbers, titles, sentences, keys, tfidf, vocab, days, years, t_len > 0, lengths,
-                  weekdays, months, config.keys_per_doc)
+    return _Batch(
+        words=words,
+        mass=mass,
+        entities=entities,
+        has_entity=has_entity,
+        top_entity=top_entity,
+        numbers=numbers,
+        titles=titles,
+        sentences=sentences,
+        keys=keys,
+        weights=tfidf,
+        vocab=vocab,
+        days=days,
+        years=years,
+        has_title=t_len > 0,
+        lengths=lengths,
+        weekdays=weekdays,
+        months=months,
+        n_keys=config.keys_per_doc,
+    )
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
@@ -427,15 +448,17 @@ def _complete(n: int, i: np.ndarray, j: np.ndarray, limit: int) -> tuple[np.ndar
 
 
 def average_linkage(
-    n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, threshold: float, cohesion: float = 0.0
+    n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray, threshold: float, cohesion: float = 0.0,
+    cohesion_size: int = 3,
 ) -> np.ndarray:
     """Root of each item after sparse average linkage; unscored pairs count as 0.
 
     Merges the two clusters with the highest mean pair score while it is at
-    least ``threshold``. With ``cohesion`` > 0, two clusters also stay apart
-    when their mean cross score is below ``cohesion`` times the mean score
-    inside the less cohesive of them (singletons have no inside): two tight
-    groups about look-alike events do not melt into one. Ties break on the
+    least ``threshold``. With ``cohesion`` > 0, two clusters of at least
+    ``cohesion_size`` items each also stay apart when their mean cross score
+    is below ``cohesion`` times the mean score inside the looser of them:
+    two established groups about look-alike events do not melt into one,
+    while single reports still join freely. Ties break on the
     smaller item numbers, so the result is a function of the numbered input.
 
     >>> average_linkage(4, np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([.9, .8, .1]), 0.5).tolist()
@@ -457,9 +480,9 @@ def average_linkage(
             break
         if root[a] != a or root[b] != b or version[a] != va or version[b] != vb:
             continue
-        if cohesion > 0.0:
-            tight = [inside[c] / (size[c] * (size[c] - 1) / 2) for c in (a, b) if size[c] > 1]
-            if tight and -neg < cohesion * min(tight):
+        if cohesion > 0.0 and min(size[a], size[b]) >= cohesion_size:
+            tight = min(inside[c] / (size[c] * (size[c] - 1) / 2) for c in (a, b))
+            if -neg < cohesion * tight:
                 continue
         a, b = min(a, b), max(a, b)
         root[b] = a
@@ -502,7 +525,7 @@ def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
     keep = s >= config.edge_threshold
     i, j = _complete(n, i[keep], j[keep], config.complete_max)
     s = score(i, j) if len(i) else np.zeros(0)
-    return average_linkage(n, i, j, s, config.link_threshold, config.cohesion)
+    return average_linkage(n, i, j, s, config.link_threshold, config.cohesion, config.cohesion_size)
 
 
 class EventClusters:

@@ -61,4 +61,4 @@ def test_seed_rules_on_key_lines():
     assert rules["$90,917.04"] == "ticker"
     assert rules["BTC 1.64%"] == "ticker"
     assert rules["Leave a Comment"] == "comment_form"
-    assert rules["Bitcoin"].startswith("block:")
+    assert rules["Bitcoin"].startswith(("block:", "model:"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import replace as _replace
 import multiprocessing as mp
 from multiprocessing.connection import Connection
 
@@ -157,7 +158,14 @@ class HtmlStripper:
         if not self.config.html_isolation:
             return self._extractor(html, url, self._options)
         if self._worker is None:
-            self._worker = _Worker(self._extractor)
+            try:
+                self._worker = _Worker(self._extractor)
+            except (EOFError, OSError, RuntimeError) as err:
+                # e.g. a parent whose __main__ cannot be re-imported (code piped to stdin)
+                logger.warning("extraction worker could not start (%r); extracting in-process, without a time limit", err)
+                self.config = _replace(self.config, html_isolation=False)
+                self._options = build_options()
+                return self._extractor(html, url, self._options)
         try:
             return self._worker.run(html, url, self.config.html_timeout)
         except TimeoutError:

@@ -23,11 +23,12 @@ changes, which makes ``strip_text`` idempotent by construction.
 
 from __future__ import annotations
 
+import math
 import re
 
 from .base import Removal, StripRefused, StripResult
 from .config import StripConfig
-from .features import block_ids, feature_matrix
+from .features import FEATURES, block_ids, feature_matrix
 from .model import LineModel, load_model
 from .patterns import compile_rules
 
@@ -111,6 +112,28 @@ def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
     return out
 
 
+_PROSE_WORDS = math.log1p(8)
+_FEW_LINES = 3
+_END_SENTENCE_COL = FEATURES.index("end_sentence")
+_WORDS_COL = FEATURES.index("words")
+
+
+def _keeps_prose(X, decisions: list[str | None]) -> bool:
+    """False when the model would remove every sentence-like line of the page,
+    or every line of a page of at most ``_FEW_LINES`` lines.
+
+    Short pages (a lone paragraph, a test fixture) give the model too little
+    context to tell article from furniture; rather than emptying them, such
+    a pass keeps the model's hands off and only the named rules apply.
+    """
+    if len(decisions) <= _FEW_LINES and all(decisions):
+        return False
+    prose = (X[:, _END_SENTENCE_COL] > 0) & (X[:, _WORDS_COL] >= _PROSE_WORDS)
+    if not prose.any():
+        return True
+    return any(d is None for d, p in zip(decisions, prose) if p)
+
+
 def named_rules(lines: list[str], config: StripConfig, repeated=None) -> list[str | None]:
     """The context-free part of a pass: named rules, then run statistics."""
     rules = [rule_of(ln) for ln in lines]
@@ -123,23 +146,30 @@ def named_rules(lines: list[str], config: StripConfig, repeated=None) -> list[st
 
 
 def classify(
-    lines: list[str], config: StripConfig, repeated=None, model: LineModel | None = None, blocks=None
+    lines: list[str],
+    config: StripConfig,
+    repeated=None,
+    model: LineModel | None = None,
+    blocks=None,
+    named: bool = True,
 ) -> list[str | None]:
     """One pass over stripped non-blank lines: the rule removing each, or None.
 
     Named rules first, then run statistics, then the model over the lines
     that survive them (so its context features see the page as the rules
-    left it), then blocks.
+    left it), then blocks. ``named=False`` skips the context-free rules,
+    for lines that already passed them.
     """
-    rules = named_rules(lines, config, repeated)
+    rules = named_rules(lines, config, repeated) if named else [None] * len(lines)
     if model is not None and config.use_model:
         idx = [i for i, r in enumerate(rules) if r is None]
         if idx:
             sub = blocks[idx] if blocks is not None else None
             X = feature_matrix([lines[i] for i in idx], repeated, sub)
             decisions = model.decide(X, config.model_threshold)
-            for i, d in zip(idx, decisions):
-                rules[i] = d
+            if _keeps_prose(X, decisions):
+                for i, d in zip(idx, decisions):
+                    rules[i] = d
     return _block_rules(lines, rules)
 
 
@@ -154,10 +184,12 @@ def strip_lines(
     """
     lines, numbers, blocks = block_ids(text)
     removed: list[Removal] = []
-    for _ in range(config.max_passes):
-        rules = classify(lines, config, repeated, model, blocks)
-        blocks = None
+    for n_pass in range(config.max_passes):
+        rules = classify(lines, config, repeated, model, blocks, named=n_pass == 0)
+        had_blocks, blocks = blocks is not None, None
         if not any(rules):
+            if had_blocks:  # the output has no blank lines: check it as a re-run would see it
+                continue
             break
         keep_n, keep_l = [], []
         for n, ln, rule in zip(numbers, lines, rules):
@@ -192,9 +224,11 @@ def strip_text(
     Raises:
         StripRefused: the text is larger than ``config.max_text_bytes``.
 
-    >>> r = strip_text("Related Posts\\n\\nA headline\\nThe story, told well.\\nLEAVE A REPLY")
-    >>> r.text
-    'A headline\\nThe story, told well.'
+    >>> page = "Related Posts\\n\\nCouncil approves budget\\nThe council voted on Tuesday to fix the roads.\\nLEAVE A REPLY"
+    >>> r = strip_text(page, StripConfig(use_model=False))  # the named rules alone
+    >>> print(r.text)
+    Council approves budget
+    The council voted on Tuesday to fix the roads.
     >>> [(x.line, x.rule) for x in r.removed]
     [(1, 'chrome'), (5, 'comment_form')]
     """

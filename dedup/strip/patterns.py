@@ -29,9 +29,10 @@ _WEEKDAYS = (
     r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunes|martes|miércoles|jueves|viernes"
     r"|sábado|domingo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|segunda-feira|terça-feira|quarta-feira|quinta-feira|sexta-feira|lunedì|martedì|mercoledì|giovedì|venerdì"
 )
 _TIME = (
-    r"(?:(?:\s*[-|,·•]\s*|\s+(?:at|um|a\s+las|à)\s+|\s+)\d{1,2}[:.h]\d{2}(?::\d{2})?"
+    r"(?:(?:\s*[-|,·•]\s*|\s+(?:at|um|a\s+las|à|às|alle)\s+|\s+)\d{1,2}[:.h]\d{2}(?::\d{2})?"
     r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?(?:\s+[a-z]{2,4})?)?"
 )
 
@@ -41,7 +42,8 @@ DATE = (
     rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?"
     rf"(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?:{_MONTHS})\s+(?:de\s+)?\d{{4}}"
-    rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
+    rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:t\d{{2}}:\d{{2}}(?::\d{{2}})?(?:[+-]\d{{2}}:?\d{{2}}|z)?)?"
+    rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
     rf"{_TIME}\s*$"
 )
 
@@ -64,7 +66,7 @@ COMMENT_FORM = (
     r"|(?:\d+\s+)?comments?(?:\s*\(\d+\))?\s*$|no\s+comments(?:\s+yet)?\s*$"
     r"|(?:be\s+the\s+first\s+to|join\s+the\s+(?:discussion|conversation)|view\s+comments|show\s+comments)"
     r"|save\s+my\s+name,?\s+e-?mail|notify\s+me\s+of\s+(?:new|follow)"
-    r"|this\s+site\s+uses\s+akismet|comments\s+are\s+closed"
+    r"|this\s+site\s+uses\s+akismet|comments\s+are\s+closed|tell\s+us\s+what\s+you\s+think"
     r"|deja\s+(?:una\s+respuesta|un\s+comentario)|schreibe?\s+einen\s+kommentar|kommentar\s+(?:verfassen|schreiben)"
     r"|laisser\s+un\s+commentaire|lascia\s+un\s+commento|deixe\s+(?:uma\s+resposta|um\s+comentário)"
 )
@@ -75,6 +77,7 @@ SHARE_FOLLOW = (
     r"|(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s+(?:this|the|on|via|to|with|your|it|now"
     r"|article|story|post|page|link|these|our|artikel|esta|este|cet|cette|questo)\b(?:\s+[^\s.!?]+){0,6}\s*$"
     r"|(?:follow\s+us|folgen\s+sie\s+uns|folge\s+uns|s[ií]guenos|suivez[-\s]nous|seguici|siga-nos|volg\s+ons)\b"
+    r"|follow\s+@\w|(?:like|enjoy(?:ed)?|love)\s+this\s+(?:story|article|post)\b"
     r"|(?:click\s+to\s+share|tweet\s+this|pin\s+it|email\s+this|print\s+this)\b"
     r"|(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print|copy\s+link"
     r"|instagram|youtube|tiktok|messenger|flipboard)"
@@ -84,7 +87,7 @@ SHARE_FOLLOW = (
 
 #: Links to other stories: "Read: ...", "Read more: ...", "Lea también: ...".
 CROSS_LINK = (
-    r"(?:read|read\s+more|read\s+also|also\s+read|must\s+read|see\s+also|related|more|watch|listen"
+    r"(?:read|read\s+more|read\s+also|also\s+read|must\s+read|see\s+also|see\s+more|related|more|watch|listen"
     r"|recommended|suggested|related\s+(?:story|article|coverage|content|reading)|more\s+on\s+this"
     r"|lea\s+también|lee\s+también|leer\s+más|lea\s+más|te\s+puede\s+interesar|lesen\s+sie\s+auch|mehr\s+zum\s+thema"
     r"|auch\s+interessant|lire\s+aussi|à\s+lire\s+aussi|a\s+lire\s+aussi|lisez\s+aussi|leggi\s+anche"
@@ -99,7 +102,8 @@ CTA = (
     r"|click\s+here|tap\s+here|we\s+use\s+cookies|this\s+(?:web)?site\s+uses\s+cookies|accept\s+(?:all\s+)?cookies"
     r"|by\s+(?:clicking|continuing|using\s+this\s+site)|already\s+(?:a\s+subscriber|have\s+an\s+account)"
     r"|abonnieren|jetzt\s+(?:abonnieren|anmelden|registrieren)|anmelden|suscr[ií]bete|suscribirse|iniciar\s+sesi[oó]n"
-    r"|s'abonner|abonnez-vous|se\s+connecter|iscriviti|assine|inscreva-se)\b"
+    r"|s'abonner|abonnez-vous|se\s+connecter|iscriviti|assine|inscreva-se"
+    r"|if\s+you\s+(?:buy|purchase)\s+(?:something|a\s+product)|(?:write|e-?mail)\s+(?:comments\s+)?to\s+\S+(?:\s+\S+){0,3}\s+at\s+\S+@)\b"
     r"|download\s+(?:the\s+|our\s+)?\w[\w.-]*(?:\s+app)?\s*$"
 )
 
@@ -117,7 +121,9 @@ CHROME = (
     r"|terms\s+(?:of\s+(?:use|service)|and\s+conditions)|cookie\s+policy|contact\s+us|about\s+us|sitemap"
     r"|noticias\s+relacionadas|art[ií]culos\s+relacionados|lo\s+m[aá]s\s+le[ií]do|m[aá]s\s+le[ií]das?|mehr\s+zum\s+thema"
     r"|weitere\s+artikel|meistgelesen|das\s+k[oö]nnte\s+sie\s+auch\s+interessieren|articles\s+similaires|[àa]\s+lire\s+aussi"
-    r"|les\s+plus\s+lus|leggi\s+anche|pi[uù]\s+letti|mais\s+lidas|gerelateerde\s+artikelen)"
+    r"|les\s+plus\s+lus|leggi\s+anche|pi[uù]\s+letti|mais\s+lidas|gerelateerde\s+artikelen"
+    r"|(?:reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|lesezeit|temps\s+de\s+lecture)\s*:?\s*\d+\s*\w*"
+    r"|\d+\s*(?:min|mins|minutes?|minuten|minutos)\s+(?:read|lesezeit|de\s+lectura|de\s+leitura))"
     r"(?:\s*[:.»›>|]+)?\s*$"
 )
 
@@ -128,6 +134,7 @@ SECTION_LABEL = r"(?-i:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)? & [A-Z][\w'’-]*(?:
 CREDIT = (
     r"(?:©|\(c\)\s|copyright\b)"
     r"|(?:photo|image|picture|foto|bild|imagen|fotograf[ií]a|photograph|credit)s?(?:\s+credit)?\s*(?::|/|©|by\b)"
+    r"|(?:source|sources|quelle|fuente|fonte)\s*:"
 )
 
 #: "Tags: a, b, c": topic lists under an article.
