@@ -47,8 +47,10 @@ def pairwise_prf(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[fl
 def bcubed_f1(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> float:
     """B-cubed F1: per-item precision and recall of its cluster, averaged.
 
+    In the first example, P = (1 + 1 + 1/2 + 1/2) / 4 = 0.75 and R = (2/3 + 2/3 + 1/3 + 1) / 4 = 2/3.
+
     >>> round(bcubed_f1([0, 0, 1, 1], [0, 0, 0, 1]), 4)
-    0.6667
+    0.7059
     >>> bcubed_f1(["a", "b"], ["x", "y"])
     1.0
     """

@@ -37,7 +37,8 @@ def load(name: str) -> list[dict]:
 def sha256(name: str) -> str:
     """Hash of the compressed file, pinned next to the results it produced."""
     root = data_dir()
-    assert root is not None
+    if root is None:
+        raise FileNotFoundError("event data not found; set DEDUP_DATA to the shared data directory")
     return hashlib.sha256((root / f"{name}.jsonl.gz").read_bytes()).hexdigest()
 
 

@@ -14,6 +14,7 @@ Usage::
 
     python benchmarks/tune_events.py              # CV table for the current defaults
     python benchmarks/tune_events.py --sweep      # threshold sweep (out of fold)
+    python benchmarks/tune_events.py --sweep --links 0.3 0.4 --edges 0.3 --set cohesion=0.6 cohesion_size=3
     python benchmarks/tune_events.py --fit        # refit on everything, write dedup/events_weights.json
 """
 

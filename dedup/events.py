@@ -12,12 +12,14 @@ differently but describe the same event. Three steps, all sub-quadratic:
    capped by document frequency, go into an inverted index; two documents
    sharing enough keys, or a sentence, become a candidate pair.
 3. **Verification and clustering.** Each candidate pair gets a score in
-   [0, 1] from a small logistic model over word, entity, number and title
-   cosines, shared sentences and the date gap. Pairs above
-   ``edge_threshold`` form a graph; within each connected component,
-   average linkage merges clusters while their mean pair score stays at or
-   above ``link_threshold``, so a chain of loose links cannot glue unrelated
-   stories together.
+   [0, 1] from a small logistic model (:data:`FEATURES`: word, name, number
+   and title cosines, shared sentences, the date gap, the latest years,
+   weekdays and months the texts mention). Pairs above ``edge_threshold``
+   form a graph; average linkage merges clusters while their mean pair
+   score stays at or above ``link_threshold`` (so a chain of loose links
+   cannot glue unrelated stories together), and two established clusters
+   stay apart when they are much tighter inside than between
+   (``cohesion``: look-alike events, such as two celebrities entering rehab).
 
 The partition does not depend on input order: documents are processed in an
 order fixed by their content, and ties break on that order.
@@ -96,13 +98,19 @@ class EventConfig:
         pair_bias: logistic intercept.
     """
 
-    # Thresholds: out-of-fold sweep over link in {0.2..0.6} x edge in
-    # {0.1..0.4} on ecbplus_dev + gva_dev (5 folds by ECB+ topic / GVA
-    # incident; `python benchmarks/tune_events.py --sweep`). link=0.4,
-    # edge=0.3 gave pairwise F1 0.853 / 0.879; link=0.5, edge=0.4 gave
-    # 0.856 / 0.870, link=0.3 over-merges ECB+'s look-alike events (P 0.73).
-    link_threshold: float = 0.4
+    # Thresholds and cohesion: out-of-fold sweeps on ecbplus_dev + gva_dev
+    # (5 folds by ECB+ topic / GVA incident; pairwise F1 ECB+ / GVA;
+    # `python benchmarks/tune_events.py --sweep [--set cohesion=0.6]`).
+    # Without cohesion, link in {0.2..0.6} x edge in {0.1..0.4}: best
+    # link=0.4, edge=0.3 -> 0.853 / 0.879; link=0.3 over-merges ECB+'s
+    # look-alike events (P 0.75). With cohesion (size 3), link 0.3, edge 0.3:
+    # 0.5 -> 0.872 / 0.872, 0.6 -> 0.886 / 0.865, 0.7 -> 0.865 / 0.859,
+    # 0.8 -> 0.879 / 0.837; size 5 at 0.6 -> 0.878 / 0.868. Chosen: the best
+    # ECB+ score, GVA well above its target.
+    link_threshold: float = 0.3
     edge_threshold: float = 0.3
+    cohesion: float = 0.6
+    cohesion_size: int = 3
     # Sentences in 5+ documents: after exact-text dedup of gva_dev, pairs of
     # documents sharing a sentence found in 2 / 3 / 4 / 5 / 6+ documents
     # are the same incident 99% / 86% / 65% / 51% / <24% of the time.
@@ -116,9 +124,6 @@ class EventConfig:
     min_shared_keys: int = 2
     min_sentence_tokens: int = 5
     complete_max: int = 64
-    # Cohesion 0.5-0.7 lost F1 on both sets in the same sweep: off.
-    cohesion: float = 0.0
-    cohesion_size: int = 3
     # A batch of a few documents has no useful document frequencies; a small
     # prior keeps a word found in all of them near zero weight (the seeds,
     # five reports on the same two ministers, separate only with prior <= 2)
@@ -184,11 +189,31 @@ def _normalize_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
 
 
+def _row(m: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of row ``k`` (views, no copy)."""
+    lo, hi = m.indptr[k], m.indptr[k + 1]
+    return m.indices[lo:hi], m.data[lo:hi]
+
+
 def _rowdot(m: sparse.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 100_000,
             other: sparse.csr_matrix | None = None) -> np.ndarray:
-    """Dot products of row ``i[k]`` of ``m`` and row ``j[k]`` of ``other`` (default ``m``), in chunks."""
+    """Dot products of row ``i[k]`` of ``m`` and row ``j[k]`` of ``other`` (default ``m``), in chunks.
+
+    A handful of pairs (explanations) take a direct path that avoids
+    building sparse sub-matrices.
+
+    >>> m = sparse.csr_matrix(np.array([[1.0, 2.0, 0.0], [0.0, 3.0, 4.0]]))
+    >>> _rowdot(m, np.array([0, 0]), np.array([1, 0])).tolist(), _rowdot(m, np.arange(30) % 2, np.ones(30, int))[:2].tolist()
+    ([6.0, 5.0], [6.0, 25.0])
+    """
     other = m if other is None else other
     out = np.zeros(len(i), dtype=np.float64)
+    if len(i) <= 8:
+        for k, (a, b) in enumerate(zip(np.asarray(i).tolist(), np.asarray(j).tolist())):
+            (ia, va), (ib, vb) = _row(m, a), _row(other, b)
+            _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+            out[k] = float(np.sum(va[xa] * vb[xb]))
+        return out
     for s in range(0, len(i), chunk):
         a, b = m[i[s : s + chunk]], other[j[s : s + chunk]]
         out[s : s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
@@ -231,8 +256,8 @@ def _idf(df: np.ndarray, n: int, prior: float) -> np.ndarray:
 def _sentence_flags(docs: Sequence[EventDoc], config: EventConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per sentence of the batch (docs concatenated): template flag, evidence id, owning doc.
 
-    Evidence ids number the sentences that are shared by 2 to
-    ``template_df - 1`` documents and long enough; -1 for the others.
+    Evidence ids number the sentences that are long enough, not template
+    and shared by 2 to ``key_df_cap`` documents; -1 for the others.
     """
     n_segs = np.array([d.segments.shape[0] for d in docs], dtype=np.int64)
     seg_doc = np.repeat(np.arange(len(docs)), n_segs)
@@ -268,8 +293,9 @@ def _top_per_row(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
     """
     m = m.copy()
     m.eliminate_zeros()
+    m.sort_indices()
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))  # by row, weight desc, then column
+    order = np.lexsort((-m.data, rows))  # by row, weight desc; stable, so ties keep column order
     rank = np.arange(order.shape[0]) - m.indptr[rows[order]]
     top = order[rank < k]
     return sparse.csr_matrix((np.ones(top.shape[0]), (rows[top], m.indices[top])), shape=m.shape)
@@ -418,13 +444,14 @@ def _score(x: np.ndarray, config: EventConfig) -> np.ndarray:
 
 def _candidates(batch: _Batch, config: EventConfig) -> tuple[np.ndarray, np.ndarray]:
     """Unique pairs ``i < j`` sharing enough keys or a sentence (sparse products only)."""
+    n = np.int64(batch.keys.shape[0])
     shared = sparse.triu(batch.keys @ batch.keys.T, k=1).tocoo()
     keep = shared.data >= config.min_shared_keys
-    i, j = shared.row[keep], shared.col[keep]
+    i, j = shared.row[keep].astype(np.int64), shared.col[keep].astype(np.int64)
     sent = sparse.triu(batch.sentences @ batch.sentences.T, k=1).tocoo()
-    pairs = np.unique(np.concatenate([i * batch.keys.shape[0] + j, sent.row * batch.keys.shape[0] + sent.col]))
-    n = batch.keys.shape[0]
-    return (pairs // n).astype(np.int64), (pairs % n).astype(np.int64)
+    # Pair codes i * n + j in int64: sparse indices are int32 and n * n overflows them.
+    pairs = np.unique(np.concatenate([i * n + j, sent.row.astype(np.int64) * n + sent.col.astype(np.int64)]))
+    return pairs // n, pairs % n
 
 
 def _complete(n: int, i: np.ndarray, j: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -438,11 +465,12 @@ def _complete(n: int, i: np.ndarray, j: np.ndarray, limit: int) -> tuple[np.ndar
     for c in np.flatnonzero((sizes > 2) & (sizes <= limit)):
         m = members[starts[c] : starts[c + 1]]
         a, b = np.triu_indices(len(m), k=1)
-        extra_i.append(m[a])
-        extra_j.append(m[b])
+        extra_i.append(m[a].astype(np.int64))
+        extra_j.append(m[b].astype(np.int64))
     if not extra_i:
         return i, j
     n64 = np.int64(n)
+    i, j = i.astype(np.int64), j.astype(np.int64)
     pairs = np.unique(np.concatenate([i * n64 + j, *(a * n64 + b for a, b in zip(extra_i, extra_j))]))
     return pairs // n64, pairs % n64
 
@@ -523,8 +551,16 @@ def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
         i, j = _candidates(batch, config)
     s = score(i, j) if len(i) else np.zeros(0)
     keep = s >= config.edge_threshold
+    known = i * np.int64(n) + j  # sorted pair codes, scored already
     i, j = _complete(n, i[keep], j[keep], config.complete_max)
-    s = score(i, j) if len(i) else np.zeros(0)
+    codes = i * np.int64(n) + j
+    at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
+    found = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
+    s_all = np.zeros(len(codes))
+    s_all[found] = s[at[found]]
+    if (~found).any():
+        s_all[~found] = score(i[~found], j[~found])
+    s = s_all
     return average_linkage(n, i, j, s, config.link_threshold, config.cohesion, config.cohesion_size)
 
 
@@ -559,9 +595,9 @@ class EventClusters:
         a, c = np.array([self._pos[i]]), np.array([self._pos[j]])
         x = pair_features(b, a, c)
         score = float(_score(x, self._config)[0])
-        row_a, row_c = b.weights.getrow(int(a[0])), b.weights.getrow(int(c[0]))
-        both = row_a.multiply(row_c).tocoo()
-        ranked = both.col[np.lexsort((both.col, -both.data))]
+        (ia, va), (ic, vc) = _row(b.weights, int(a[0])), _row(b.weights, int(c[0]))
+        common, xa, xc = np.intersect1d(ia, ic, assume_unique=True, return_indices=True)
+        ranked = common[np.lexsort((common, -(va[xa] * vc[xc])))]
         names: dict[int, str] = {}
         for d in (self._docs[i], self._docs[j]):
             names.update(d.names)

@@ -172,7 +172,7 @@ class EventDoc:
         terms: uint32 term ids in reading order, one per token kept (so
             counts survive); kind in the top bits, see the module docstring.
         offsets: uint32, ``terms[offsets[k]:offsets[k+1]]`` are sentence k's.
-        segments: uint64 hash of each sentence's normalised word sequence.
+        segments: uint64 hash of each sentence's text (whitespace-trimmed).
         title: sorted unique uint32 word ids of the title (may be empty).
         date: publication date, when known.
         names: ``(term id, text)`` for the entities, numbers and title

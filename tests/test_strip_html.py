@@ -79,3 +79,20 @@ def test_crash_is_refused_and_the_worker_restarts():
             stripper("<p>CRASH</p>")
         assert info.value.reason == "html_worker_crashed"
         assert "road repairs" in stripper(PAGE).text
+
+
+def test_library_use_from_a_script_without_main_guard(tmp_path):
+    """The extraction process must not re-run the caller's script (no __main__ re-import)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import dedup\n"
+        "print('ran')\n"
+        "html = '<html><body><article><p>' + 'A long enough paragraph of article text. ' * 12 + '</p></article></body></html>'\n"
+        "print(dedup.strip_html(html).method)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["ran", "trafilatura"]

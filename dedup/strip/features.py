@@ -105,6 +105,7 @@ CONTEXT_FEATURES = (
     "wide_window_prose",
     "block_lines",
     "block_prose",
+    "page_duplicate",
 )
 
 FEATURES = LINE_FEATURES + CONTEXT_FEATURES
@@ -316,16 +317,29 @@ def context_columns(base: np.ndarray, blocks: np.ndarray | None = None) -> np.nd
     )
 
 
+def page_duplicates(lines: list[str]) -> np.ndarray:
+    """1 for a line that occurs more than once on the page (a teaser, a
+    repeated title, a menu shown twice), else 0.
+
+    >>> page_duplicates(["Title", "Body.", "Title"]).tolist()
+    [1.0, 0.0, 1.0]
+    """
+    counts: dict[str, int] = {}
+    for ln in lines:
+        counts[ln] = counts.get(ln, 0) + 1
+    return np.fromiter((counts[ln] > 1 for ln in lines), dtype=float, count=len(lines))
+
+
 def feature_matrix(lines: list[str], repeated=None, blocks: np.ndarray | None = None) -> np.ndarray:
     """All features of a document's lines, one row per line.
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
-    (2, 35)
+    (2, 36)
     """
     if not lines:
         return np.zeros((0, len(FEATURES)))
     base = line_rows(lines, repeated)
-    return np.hstack((base, context_columns(base, blocks)))
+    return np.hstack((base, context_columns(base, blocks), page_duplicates(lines)[:, None]))
 
 
 def block_ids(text: str) -> tuple[list[str], list[int], np.ndarray | None]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import replace as _replace
-import multiprocessing as mp
 from multiprocessing.connection import Connection
 
 from .base import StripRefused, StripResult
@@ -95,19 +94,69 @@ def _worker_main(conn: Connection, extractor) -> None:
 _STARTUP_TIMEOUT = 120.0
 
 
+class _Duplex:
+    """Two one-way connections (the child's stdin and stdout) used as one."""
+
+    def __init__(self, reader: Connection, writer: Connection) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, obj) -> None:
+        self.writer.send(obj)
+
+    def recv(self):
+        return self.reader.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self.reader.poll(timeout)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
+
+
+def _serve() -> None:
+    """Entry point of the extraction process (``python -c``): speak over stdin/stdout."""
+    import os
+    import pickle
+    import sys
+
+    rfd, wfd = os.dup(0), os.dup(1)
+    os.dup2(2, 1)  # anything printed by libraries goes to stderr, not into the channel
+    conn = _Duplex(Connection(rfd, writable=False), Connection(wfd, readable=False))
+    path, blob = conn.recv()
+    sys.path[:] = path
+    _worker_main(conn, pickle.loads(blob))
+
+
 class _Worker:
     """One extraction process, replaced after a timeout or a crash.
 
-    "spawn", not "fork": forking a parent that runs threads can deadlock.
+    A fresh interpreter (``python -c``), not a multiprocessing child: it never
+    re-imports the caller's ``__main__``, so a script without an
+    ``if __name__ == "__main__"`` guard is neither run twice nor broken, and
+    there is no fork of a parent that runs threads.
     """
 
     def __init__(self, extractor) -> None:
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, extractor), daemon=True, name="dedup-strip-html")
-        self.proc.start()
-        child.close()
-        if not self.conn.poll(_STARTUP_TIMEOUT) or self.conn.recv() != "ready":
+        import os
+        import pickle
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from dedup.strip.html import _serve; _serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+        )
+        self.conn = _Duplex(Connection(os.dup(self.proc.stdout.fileno()), writable=False),
+                            Connection(os.dup(self.proc.stdin.fileno()), readable=False))
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        try:
+            self.conn.send((list(sys.path), pickle.dumps(extractor)))
+            ready = self.conn.poll(_STARTUP_TIMEOUT) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             self.kill()
             raise StripRefused("html_worker_crashed", "the extraction process did not start")
 
@@ -118,9 +167,12 @@ class _Worker:
         return self.conn.recv()
 
     def kill(self) -> None:
-        if self.proc.is_alive():
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.join(5)
+        try:
+            self.proc.wait(5)
+        except Exception:  # a process that will not die must not hang the run
+            pass
         self.conn.close()
 
     def stop(self) -> None:
@@ -128,7 +180,10 @@ class _Worker:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
-        self.proc.join(2)
+        try:
+            self.proc.wait(2)
+        except Exception:
+            pass
         self.kill()
 
 

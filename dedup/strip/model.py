@@ -115,6 +115,7 @@ class LineModel:
         """
         if X.shape[0] == 0:
             return []
+        X = X[:, _columns(self.stage1.names)]
         contrib = self.stage1.contributions(X)
         logit1 = self.stage1.intercept + contrib.sum(axis=1)
         logit = self.stage2.logits(stage2_matrix(logit1)) if self.stage2 is not None else logit1
@@ -134,6 +135,15 @@ class LineModel:
             else:
                 out.append("model:" + names[worst[i]])
         return out
+
+
+@cache
+def _columns(names: tuple[str, ...]) -> list[int]:
+    """Where the model's features sit in :data:`~dedup.strip.features.FEATURES`,
+    so a model keeps working when features are added after it was trained."""
+    from .features import FEATURES
+
+    return [FEATURES.index(n) for n in names]
 
 
 @cache
