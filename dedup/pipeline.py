@@ -155,6 +155,8 @@ class Worker:
         self.signer = Signer(config.cluster)
         self.with_features = with_features
         self.events = config.cluster.tier == "events"
+        # per-worker token memo for event features; output is the same without it
+        self._event_cache: dict = {}
 
     def strip(self, doc: Document) -> StripResult:
         limit = self.config.strip
@@ -197,7 +199,8 @@ class Worker:
                     n_words=0,
                     content_key=0,
                     signature=None,
-                    event=event_doc(text, doc.title, doc.day) if (self.with_features and self.events) else None,
+                    event=(event_doc(text, doc.title, doc.day, cache=self._event_cache)
+                           if (self.with_features and self.events) else None),
                     strip=result if keep_strip else None,
                 )
             )
@@ -230,6 +233,24 @@ def _work(docs: list[Document]) -> list:
     return worker.process(docs, keep_strip)
 
 
+def _main_is_importable() -> bool:
+    """Worker processes re-import the caller's ``__main__`` by path; code piped to
+    stdin has no path, so such a caller gets in-process work (with a warning).
+
+    A script that calls :func:`run` with ``jobs > 1`` needs the usual
+    ``if __name__ == "__main__":`` guard, as with any multiprocessing code.
+    """
+    import os
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and path is not None and not os.path.exists(path):
+        log.warning("worker processes need an importable __main__ (not %s); working in one process", path)
+        return False
+    return True
+
+
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
     batch: list[Document] = []
     for doc in docs:
@@ -250,7 +271,7 @@ def _process_all(docs: Iterable[Document], config: Config, with_features: bool, 
     """
     batches = _batches(docs, BATCH)
     head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
-    if config.jobs == 1 or len(head) < POOL_MIN_BATCHES:
+    if config.jobs == 1 or len(head) < POOL_MIN_BATCHES or not _main_is_importable():
         worker = Worker(config, with_features)
         try:
             for batch in itertools.chain(head, batches):
