@@ -16,7 +16,7 @@ The pipeline a datasketch user builds from its documentation, on the raw text
 4. ``query`` every document; ``query`` returns candidates only, so each pair
    is verified with ``jaccard`` >= threshold, then union-find.
 
-The defaults match ``dedup.ClusterConfig()``: threshold 0.6, 128 permutations,
+The defaults match ``dedup.ClusterConfig()``: its threshold, 128 permutations,
 5-word shingles, seed 1. Output: one JSON line per cluster, ``{"members": [ids]}``
 (singletons included), in order of first member.
 """
@@ -30,6 +30,8 @@ import re
 import sys
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from dedup.config import ClusterConfig
 
 TOKEN = re.compile(r"\w+")
 
@@ -60,7 +62,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus")
     ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--threshold", type=float, default=0.6)
+    ap.add_argument("--threshold", type=float, default=ClusterConfig().threshold)
     ap.add_argument("--num-perm", type=int, default=128)
     ap.add_argument("--shingle-size", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)

@@ -12,7 +12,8 @@ left in the MinHash or LSH steps, on the raw text (no noise stripping):
    word 5-gram shingles (str; rensa hashes them in Rust);
 2. ``RMinHash.from_token_sets`` per batch of 1024 documents, 128 permutations;
 3. ``RMinHashLSH(threshold, num_perm, num_bands)``: rensa makes the user pick
-   the bands; 32 bands of 4 rows is dedup's own choice for threshold 0.6
+   the bands, which must divide num_perm; 32 bands of 4 rows finds a pair at
+   dedup's default threshold with probability > 0.99
    (``dedup.index.lsh_params``), so both index the same way;
    ``insert_many`` per batch;
 4. ``query_all`` every document; each candidate pair is verified with
@@ -31,6 +32,8 @@ import re
 import sys
 
 from rensa import RMinHash, RMinHashLSH
+
+from dedup.config import ClusterConfig
 
 TOKEN = re.compile(r"\w+")
 BATCH = 1024
@@ -62,7 +65,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus")
     ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--threshold", type=float, default=0.6)
+    ap.add_argument("--threshold", type=float, default=ClusterConfig().threshold)
     ap.add_argument("--num-perm", type=int, default=128)
     ap.add_argument("--num-bands", type=int, default=32)
     ap.add_argument("--shingle-size", type=int, default=5)
