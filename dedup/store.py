@@ -13,6 +13,7 @@ the previous run left it, and rerunning the same input completes normally.
 
 from __future__ import annotations
 
+import json
 import pickle
 import sqlite3
 import time
@@ -105,8 +106,6 @@ class Store:
         out: dict[str, tuple[str, str, int, bytes]] = {}
         q = ("SELECT d.id, d.story, s.canonical, s.run, d.signature FROM docs d JOIN stories s ON s.story = d.story "
              "WHERE d.id IN (SELECT value FROM json_each(?))")
-        import json
-
         for k in range(0, len(ids), 5000):
             for rid, story, canonical, run, sig in self.db.execute(q, (json.dumps(ids[k : k + 5000]),)):
                 out[rid] = (story, canonical, run, sig)
@@ -167,7 +166,9 @@ class Store:
 
     def stats(self) -> dict:
         """Counts and settings, for ``dedup index stats``."""
-        one = lambda q: self.db.execute(q).fetchone()[0]  # noqa: E731
+        def one(query: str):
+            return self.db.execute(query).fetchone()[0]
+
         return {
             "path": self.path,
             "schema_version": SCHEMA_VERSION,
