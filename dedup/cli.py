@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -13,6 +14,7 @@ import orjson
 from . import __version__
 from .config import ClusterConfig, Config
 from .errors import ConfigError, DedupError, InputError, InputFileError
+from .events import EventConfig
 from .io import AtomicOutput, dumps, read_inputs
 from .pipeline import Stats, run_stream, strip_stream
 from .spark import run_stream as spark_run_stream
@@ -21,6 +23,7 @@ from .strip import StripConfig
 # Defaults shown in --help come from the config classes themselves.
 _STRIP = StripConfig()
 _CLUSTER = ClusterConfig()
+_EVENTS = EventConfig()
 
 EXIT_INPUT = 1  # a bad record or file (``--on-error fail``), a bad option value
 EXIT_OUTPUT = 74  # output cannot be written (disk full, closed stdout)
@@ -233,6 +236,9 @@ def main() -> None:
 @click.option("--index", "index_path", metavar="PATH",
               help="SQLite index of earlier runs: link new documents to stories already seen, and remember this "
                    "run's stories (created if missing; written in one transaction when the run completes).")
+@click.option("--event-threshold", type=click.FloatRange(0, 1), default=_EVENTS.link_threshold, show_default=True,
+              help="Same-event tier: average pair score at or above which two groups of reports are merged "
+                   "(higher merges less). Chosen on the dev data; see dedup/events.py.")
 @click.option("--engine", type=click.Choice(["embedded", "spark"]), default="embedded", show_default=True,
               help="embedded: this process and --jobs workers; spark: PySpark (pip install 'dedup[spark]'), on "
                    "local[*] unless started by spark-submit. The output is the same.")
@@ -242,6 +248,8 @@ def run(**kw) -> None:
         strip=_strip_config(kw),
         cluster=ClusterConfig(tier=kw["tier"], threshold=kw["threshold"], num_perm=kw["num_perm"],
                               shingle_size=kw["shingle_size"], seed=kw["seed"]),
+        events=dataclasses.replace(_EVENTS, link_threshold=kw["event_threshold"],
+                                   edge_threshold=min(_EVENTS.edge_threshold, kw["event_threshold"])),
         on_error=kw["on_error"],
         jobs=kw["jobs"],
     )

@@ -140,3 +140,12 @@ def test_closed_pipe_is_quiet(tmp_path):
     assert len(res.stdout.splitlines()) == 1
     assert res.stderr == b"", res.stderr.decode()
     assert res.returncode in (0, 141)
+
+
+def test_event_threshold_option(runner, seeds_dir):
+    """A strict event threshold leaves every seed alone; the default pairs them."""
+    strict = runner.invoke(main, ["run", str(seeds_dir), "--event-threshold", "0.99", "-j", "1"])
+    assert strict.exit_code == 0, strict.output
+    assert len(lines(strict.stdout_bytes)) == 5
+    default = runner.invoke(main, ["run", str(seeds_dir), "-j", "1"])
+    assert len(lines(default.stdout_bytes)) == 3
