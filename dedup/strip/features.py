@@ -173,6 +173,9 @@ def line_rows(lines: list[str], repeated=None) -> np.ndarray:
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    # The "\n" joining two lines belongs to neither: every row depends on its
+    # own line only, so rows can be computed once and reused across passes.
+    flags[starts[1:] - 1] = 0
 
     def per_line(mask: np.ndarray) -> np.ndarray:
         return np.add.reduceat(mask.astype(np.int64), starts)
@@ -330,15 +333,19 @@ def page_duplicates(lines: list[str]) -> np.ndarray:
     return np.fromiter((counts[ln] > 1 for ln in lines), dtype=float, count=len(lines))
 
 
-def feature_matrix(lines: list[str], repeated=None, blocks: np.ndarray | None = None) -> np.ndarray:
+def feature_matrix(lines: list[str], repeated=None, blocks: np.ndarray | None = None,
+                   rows: np.ndarray | None = None) -> np.ndarray:
     """All features of a document's lines, one row per line.
+
+    ``rows`` are the lines' :func:`line_rows` when already known (they depend
+    on each line alone, so a later pass reuses the first pass's rows).
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
     (2, 36)
     """
     if not lines:
         return np.zeros((0, len(FEATURES)))
-    base = line_rows(lines, repeated)
+    base = line_rows(lines, repeated) if rows is None else rows
     return np.hstack((base, context_columns(base, blocks), page_duplicates(lines)[:, None]))
 
 

@@ -28,7 +28,7 @@ import re
 
 from .base import Removal, StripRefused, StripResult
 from .config import StripConfig
-from .features import FEATURES, block_ids, feature_matrix
+from .features import FEATURES, block_ids, feature_matrix, line_rows
 from .model import LineModel, load_model
 from .patterns import compile_rules
 
@@ -152,20 +152,22 @@ def classify(
     model: LineModel | None = None,
     blocks=None,
     named: bool = True,
+    rows=None,
 ) -> list[str | None]:
     """One pass over stripped non-blank lines: the rule removing each, or None.
 
     Named rules first, then run statistics, then the model over the lines
     that survive them (so its context features see the page as the rules
     left it), then blocks. ``named=False`` skips the context-free rules,
-    for lines that already passed them.
+    for lines that already passed them. ``rows`` are the lines'
+    :func:`~dedup.strip.features.line_rows`, when already computed.
     """
     rules = named_rules(lines, config, repeated) if named else [None] * len(lines)
     if model is not None and config.use_model:
         idx = [i for i, r in enumerate(rules) if r is None]
         if idx:
             sub = blocks[idx] if blocks is not None else None
-            X = feature_matrix([lines[i] for i in idx], repeated, sub)
+            X = feature_matrix([lines[i] for i in idx], repeated, sub, rows[idx] if rows is not None else None)
             decisions = model.decide(X, config.model_threshold)
             if _keeps_prose(X, decisions):
                 for i, d in zip(idx, decisions):
@@ -184,21 +186,26 @@ def strip_lines(
     """
     lines, numbers, blocks = block_ids(text)
     removed: list[Removal] = []
+    # per-line features depend on the line alone: compute them once, reuse them in every pass
+    rows = line_rows(lines, repeated) if (lines and model is not None and config.use_model) else None
     for n_pass in range(config.max_passes):
-        rules = classify(lines, config, repeated, model, blocks, named=n_pass == 0)
+        rules = classify(lines, config, repeated, model, blocks, named=n_pass == 0, rows=rows)
         had_blocks, blocks = blocks is not None, None
         if not any(rules):
             if had_blocks:  # the output has no blank lines: check it as a re-run would see it
                 continue
             break
-        keep_n, keep_l = [], []
-        for n, ln, rule in zip(numbers, lines, rules):
+        keep_n, keep_l, keep_i = [], [], []
+        for i, (n, ln, rule) in enumerate(zip(numbers, lines, rules)):
             if rule is None:
                 keep_n.append(n)
                 keep_l.append(ln)
+                keep_i.append(i)
             else:
                 removed.append(Removal(n, ln, rule))
         numbers, lines = keep_n, keep_l
+        if rows is not None:
+            rows = rows[keep_i]
     removed.sort(key=lambda r: r.line)
     return lines, removed
 
