@@ -362,21 +362,28 @@ def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterat
         yield RawRecord(where, record=rec)
 
 
+def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_features: bool,
+              keep_strip: bool) -> Iterator[tuple[Document, Processed]]:
+    """Processed documents in input order; bad records and refusals go to the policy, in turn."""
+    stats = policy.stats
+    for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features, keep_strip):
+        if isinstance(res, Bad):
+            policy.reject(res.error)
+        elif isinstance(res, InputError):
+            policy.reject(res, refusal=True)
+        else:
+            stats.documents += 1
+            stats.lines_removed += res.summary["lines_removed"]
+            stats.strip_methods[res.summary["method"]] += 1
+            yield doc, res
+
+
 # --------------------------------------------------------------------------- strip only
 def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantine=None) -> Iterator[tuple[dict, StripResult]]:
     """One output record per valid input record, in input order, each with its ``strip`` info."""
     policy = Policy(config, stats, quarantine)
     t0 = time.perf_counter()
-    for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features=False, keep_strip=True):
-        if isinstance(res, Bad):
-            policy.reject(res.error)
-            continue
-        if isinstance(res, InputError):
-            policy.reject(res, refusal=True)
-            continue
-        stats.documents += 1
-        stats.lines_removed += len(res.strip.removed)
-        stats.strip_methods[res.strip.method] += 1
+    for doc, res in _accepted(raw, config, policy, with_features=False, keep_strip=True):
         rec = orjson.loads(res.blob)
         rec["strip"] = res.strip.to_record()
         yield rec, res.strip
@@ -624,16 +631,7 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
     try:
         with Spool() as spool:
             ledger = Ledger(config.cluster.num_perm, spool)
-            for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features=True, keep_strip=False):
-                if isinstance(res, Bad):
-                    policy.reject(res.error)
-                    continue
-                if isinstance(res, InputError):
-                    policy.reject(res, refusal=True)
-                    continue
-                stats.documents += 1
-                stats.lines_removed += res.summary["lines_removed"]
-                stats.strip_methods[res.summary["method"]] += 1
+            for doc, res in _accepted(raw, config, policy, with_features=True, keep_strip=False):
                 ledger.add(doc, res)
             cl = cluster(ledger, config, stats, store)
             story_of: dict | None = {} if store else None
