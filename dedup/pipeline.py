@@ -28,11 +28,11 @@ from . import __version__
 from .cluster import copy_clusters
 from .config import Config
 from .document import Document, from_record
-from .errors import DedupError, InputError
+from .errors import InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
 from .signature import Signer, estimated_jaccard
-from .strip import HtmlStripper, StripResult, strip_text
+from .strip import HtmlStripper, StripRefused, StripResult, strip_text
 from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance, story
 
 log = logging.getLogger("dedup")
@@ -159,20 +159,10 @@ class Worker:
         self._event_cache: dict = {}
 
     def strip(self, doc: Document) -> StripResult:
-        limit = self.config.strip
+        """Strip one document; the strippers refuse what is over the size or time limits."""
         if doc.html is not None:
-            if len(doc.html) > limit.max_html_bytes:
-                raise InputError(
-                    doc.where, "html_too_large",
-                    f"HTML of {len(doc.html):,} characters exceeds the limit of {limit.max_html_bytes:,} (--max-html-bytes)",
-                )
             return self.html(doc.html, doc.url)
-        if len(doc.text) > limit.max_text_bytes:
-            raise InputError(
-                doc.where, "text_too_large",
-                f"text of {len(doc.text):,} characters exceeds the limit of {limit.max_text_bytes:,} (--max-text-bytes)",
-            )
-        return strip_text(doc.text, limit)
+        return strip_text(doc.text, self.config.strip)
 
     def process(self, docs: list[Document], keep_strip: bool = False) -> list:
         """Process a batch; each item is a :class:`Processed`, a refusal InputError, or a :class:`Bad` passed through."""
@@ -184,12 +174,8 @@ class Worker:
                 continue
             try:
                 result = self.strip(doc)
-            except InputError as err:
-                out.append(err)
-                continue
-            except DedupError as err:  # a typed refusal from the strippers (size, time)
-                reason = getattr(err, "reason", "strip_refused")
-                out.append(InputError(doc.where, reason, str(err)))
+            except StripRefused as err:  # over a size or time limit: refused, the run goes on
+                out.append(InputError(doc.where, err.reason, err.message))
                 continue
             text = result.text
             out.append(

@@ -174,7 +174,7 @@ def test_empty_file_gives_empty_output(tmp_path, name, data):
 def test_30mb_text_is_refused_with_its_limit_and_the_run_goes_on(tmp_path, caplog):
     big = ("word " * 6_000_000).encode()  # 30,000,000 characters
     p = write(tmp_path, "in.jsonl", b'{"id": "big", "text": "' + big + b'"}\n' + jsonl({"id": "b", "text": OTHER}))
-    message = (f"text of 30,000,000 characters exceeds the limit of {LIMITS.max_text_bytes:,} (--max-text-bytes)")
+    message = f"text of 30,000,000 bytes exceeds the limit of {LIMITS.max_text_bytes:,} (--max-text-bytes)"
     for mode in ("fail", "quarantine"):
         r = Run(tmp_path, [p], mode)
         r.assert_ok()

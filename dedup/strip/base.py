@@ -27,6 +27,24 @@ class StripRefused(DedupError):
         return type(self), (self.reason, self.message)
 
 
+def check_size(data: str, limit: int, reason: str, what: str, option: str) -> None:
+    """Refuse ``data`` when its UTF-8 form is larger than ``limit`` bytes.
+
+    Encodes only when the character count says it might be too large (a
+    character is at most 4 bytes), so typical documents cost one ``len``.
+
+    >>> check_size("ab", 10, "text_too_large", "text", "--max-text-bytes")
+    >>> check_size("abc", 2, "text_too_large", "text", "--max-text-bytes")
+    Traceback (most recent call last):
+    ...
+    dedup.strip.base.StripRefused: text_too_large: text of 3 bytes exceeds the limit of 2 (--max-text-bytes)
+    """
+    if len(data) > limit // 4:
+        size = len(data.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise StripRefused(reason, f"{what} of {size:,} bytes exceeds the limit of {limit:,} ({option})")
+
+
 @dataclass(frozen=True, slots=True)
 class Removal:
     """One line taken out of a document, and the rule that took it.

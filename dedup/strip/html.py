@@ -28,7 +28,7 @@ import logging
 from dataclasses import replace as _replace
 from multiprocessing.connection import Connection
 
-from .base import StripRefused, StripResult
+from .base import StripRefused, StripResult, check_size
 from .config import StripConfig
 from .lines import strip_lines
 from .model import load_model
@@ -242,9 +242,7 @@ class HtmlStripper:
             StripRefused: the page is too large, took too long, or crashed
                 the extractor; ``reason`` says which.
         """
-        limit = self.config.max_html_bytes
-        if len(html) > limit // 4 and len(html.encode("utf-8", "surrogatepass")) > limit:
-            raise StripRefused("html_too_large", f"page is larger than max_html_bytes={limit}; raise it to allow")
+        check_size(html, self.config.max_html_bytes, "html_too_large", "HTML", "--max-html-bytes")
         text, method = self._extract(html, url)
         if not text:
             return StripResult("", (), method)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 
-from .base import Removal, StripRefused, StripResult
+from .base import Removal, StripResult, check_size
 from .config import StripConfig
 from .features import FEATURES, block_ids, feature_matrix, line_rows
 from .model import LineModel, load_model
@@ -251,7 +251,6 @@ def strip_text(
     [(1, 'chrome'), (5, 'comment_form')]
     """
     cfg = config or _DEFAULT
-    if len(text) > cfg.max_text_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > cfg.max_text_bytes:
-        raise StripRefused("text_too_large", f"text is larger than max_text_bytes={cfg.max_text_bytes}")
+    check_size(text, cfg.max_text_bytes, "text_too_large", "text", "--max-text-bytes")
     lines, removed = strip_lines(text, cfg, repeated, model if model is not None else load_model("text"))
     return StripResult("\n".join(lines), tuple(removed), "lines")
