@@ -23,49 +23,14 @@ The defaults match ``dedup.ClusterConfig()``: its threshold, 128 permutations,
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import json
-import re
 import sys
 
+from anchor_common import parser, read_jsonl, shingles, write_clusters
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-
-from dedup.config import ClusterConfig
-
-TOKEN = re.compile(r"\w+")
-
-
-def read_jsonl(path: str):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
-def shingles(text: str, k: int) -> set[bytes]:
-    tokens = TOKEN.findall(text.lower())
-    if len(tokens) < k:
-        return {" ".join(tokens).encode("utf-8")} if tokens else set()
-    return {" ".join(tokens[i : i + k]).encode("utf-8") for i in range(len(tokens) - k + 1)}
-
-
-def find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus")
-    ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--threshold", type=float, default=ClusterConfig().threshold)
-    ap.add_argument("--num-perm", type=int, default=128)
-    ap.add_argument("--shingle-size", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=1)
+    ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--params", type=int, nargs=2, metavar=("BANDS", "ROWS"),
                     help="LSH bands and rows (default: datasketch's optimiser for the threshold)")
     args = ap.parse_args()
@@ -75,7 +40,7 @@ def main() -> int:
     def shingle_stream():
         for rec in read_jsonl(args.corpus):
             ids.append(rec["id"])
-            yield shingles(rec["text"], args.shingle_size)
+            yield {s.encode("utf-8") for s in shingles(rec["text"], args.shingle_size)}
 
     lsh = MinHashLSH(threshold=args.threshold, num_perm=args.num_perm,
                      params=tuple(args.params) if args.params else None)
@@ -86,20 +51,9 @@ def main() -> int:
             session.insert(i, lean, check_duplication=False)
             sigs.append(lean)
 
-    parent = list(range(len(sigs)))
-    for i, m in enumerate(sigs):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(sigs[j]) >= args.threshold:
-                a, b = find(parent, i), find(parent, j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-
-    clusters: dict[int, list[str]] = {}
-    for i in range(len(sigs)):
-        clusters.setdefault(find(parent, i), []).append(ids[i])
-    with open(args.output, "w", encoding="utf-8") as out:
-        for members in clusters.values():
-            out.write(json.dumps({"members": members}) + "\n")
+    verified = ((i, j) for i, m in enumerate(sigs) for j in lsh.query(m)
+                if j > i and m.jaccard(sigs[j]) >= args.threshold)
+    write_clusters(ids, verified, args.output)
     return 0
 
 

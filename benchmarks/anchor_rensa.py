@@ -13,9 +13,7 @@ left in the MinHash or LSH steps, on the raw text (no noise stripping):
 2. ``RMinHash.from_token_sets`` per batch of 1024 documents, 128 permutations;
 3. ``RMinHashLSH(threshold, num_perm, num_bands)``: rensa makes the user pick
    the bands, which must divide num_perm; 32 bands of 4 rows finds a pair at
-   dedup's default threshold with probability > 0.99
-   (``dedup.index.lsh_params``), so both index the same way;
-   ``insert_many`` per batch;
+   dedup's default threshold with probability > 0.99; ``insert_many`` per batch;
 4. ``query_all`` every document; each candidate pair is verified with
    ``jaccard`` >= threshold, then union-find.
 
@@ -25,51 +23,17 @@ included), in order of first member.
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import json
-import re
 import sys
 
+from anchor_common import parser, read_jsonl, shingles, write_clusters
 from rensa import RMinHash, RMinHashLSH
 
-from dedup.config import ClusterConfig
-
-TOKEN = re.compile(r"\w+")
 BATCH = 1024
 
 
-def read_jsonl(path: str):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
-def shingles(text: str, k: int) -> set[str]:
-    tokens = TOKEN.findall(text.lower())
-    if len(tokens) < k:
-        return {" ".join(tokens)} if tokens else set()
-    return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
-
-
-def find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus")
-    ap.add_argument("-o", "--output", required=True)
-    ap.add_argument("--threshold", type=float, default=ClusterConfig().threshold)
-    ap.add_argument("--num-perm", type=int, default=128)
+    ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--num-bands", type=int, default=32)
-    ap.add_argument("--shingle-size", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
     lsh = RMinHashLSH(threshold=args.threshold, num_perm=args.num_perm, num_bands=args.num_bands)
@@ -91,21 +55,9 @@ def main() -> int:
     if batch:
         flush()
 
-    parent = list(range(len(sigs)))
-    for i, cands in enumerate(lsh.query_all(sigs)):
-        m = sigs[i]
-        for j in cands:
-            if j > i and m.jaccard(sigs[j]) >= args.threshold:
-                a, b = find(parent, i), find(parent, j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-
-    clusters: dict[int, list[str]] = {}
-    for i in range(len(sigs)):
-        clusters.setdefault(find(parent, i), []).append(ids[i])
-    with open(args.output, "w", encoding="utf-8") as out:
-        for members in clusters.values():
-            out.write(json.dumps({"members": members}) + "\n")
+    verified = ((i, j) for i, cands in enumerate(lsh.query_all(sigs)) for j in cands
+                if j > i and sigs[i].jaccard(sigs[j]) >= args.threshold)
+    write_clusters(ids, verified, args.output)
     return 0
 
 
