@@ -27,7 +27,6 @@ order fixed by their content, and ties break on that order.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import heapq
 import math

@@ -14,10 +14,8 @@ so hashes are stable across processes and Python versions.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 import zlib
-from itertools import chain
 from operator import itemgetter
 from types import MappingProxyType
 from dataclasses import dataclass
