@@ -32,7 +32,8 @@ from .errors import InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
 from .signature import Signer, estimated_jaccard
-from .strip import HtmlStripper, StripRefused, StripResult, strip_text
+from .strip import HtmlStripper, StripRefused, StripResult, strip_texts
+from .strip.base import check_size
 from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance, story
 
 log = logging.getLogger("dedup")
@@ -158,24 +159,42 @@ class Worker:
         # per-worker token memo for event features; output is the same without it
         self._event_cache: dict = {}
 
-    def strip(self, doc: Document) -> StripResult:
-        """Strip one document; the strippers refuse what is over the size or time limits."""
-        if doc.html is not None:
-            return self.html(doc.html, doc.url)
-        return strip_text(doc.text, self.config.strip)
+    def strip(self, docs: list) -> list:
+        """Strip a batch: per item a :class:`StripResult`, a :class:`StripRefused`
+        (over a size or time limit), or the :class:`Bad` passed through.
+
+        Texts are stripped together (the line model runs once per pass for the
+        whole batch); HTML pages one by one in the extraction worker.
+        """
+        out: list = list(docs)
+        texts: list[int] = []
+        limit = self.config.strip.max_text_bytes
+        for k, doc in enumerate(docs):
+            if isinstance(doc, Bad):
+                continue
+            try:
+                if doc.html is not None:
+                    out[k] = self.html(doc.html, doc.url)
+                else:
+                    check_size(doc.text, limit, "text_too_large", "text", "--max-text-bytes")
+                    texts.append(k)
+            except StripRefused as err:
+                out[k] = err
+        if texts:
+            for k, result in zip(texts, strip_texts([docs[k].text for k in texts], self.config.strip)):
+                out[k] = result
+        return out
 
     def process(self, docs: list[Document], keep_strip: bool = False) -> list:
         """Process a batch; each item is a :class:`Processed`, a refusal InputError, or a :class:`Bad` passed through."""
         out: list = []
         texts: list[str] = []
-        for doc in docs:
-            if isinstance(doc, Bad):
-                out.append(doc)
+        for doc, result in zip(docs, self.strip(docs)):
+            if isinstance(result, Bad):
+                out.append(result)
                 continue
-            try:
-                result = self.strip(doc)
-            except StripRefused as err:  # over a size or time limit: refused, the run goes on
-                out.append(InputError(doc.where, err.reason, err.message))
+            if isinstance(result, StripRefused):  # over a size or time limit: refused, the run goes on
+                out.append(InputError(doc.where, result.reason, result.message))
                 continue
             text = result.text
             out.append(

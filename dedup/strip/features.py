@@ -124,14 +124,16 @@ def _ends_sentence(line: str) -> bool:
 
 
 #: Character classes, as bit flags in a table indexed by code point.
-_ALPHA, _UPPER, _DIGIT, _WORDCH, _SPACE, _COMMA, _SEPCH, _QUOTE = (1 << i for i in range(8))
+(_ALPHA, _UPPER, _DIGIT, _WORDCH, _SPACE, _COMMA, _SEPCH, _QUOTE, _LOWER, _BULLET, _END, _CLOSER) = (
+    1 << i for i in range(12)
+)
 _TABLE_SIZE = 0x10000  # code points above the BMP (emoji, rare CJK) count as symbols
 
 
 @cache
 def _char_table() -> np.ndarray:
     """Flags of every BMP code point, built once per process (read-only)."""
-    table = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
+    table = np.zeros(_TABLE_SIZE + 1, dtype=np.uint16)
     for cp in range(_TABLE_SIZE):
         ch = chr(cp)
         f = 0
@@ -139,6 +141,8 @@ def _char_table() -> np.ndarray:
             f |= _ALPHA
         if ch.isupper():
             f |= _UPPER
+        if ch.islower():
+            f |= _LOWER
         if ch.isdigit():
             f |= _DIGIT
         if ch.isalnum() or ch == "_":
@@ -146,20 +150,146 @@ def _char_table() -> np.ndarray:
         if ch.isspace():
             f |= _SPACE
         table[cp] = f
-    table[ord(",")] |= _COMMA
-    for ch in "|»›·•/>":
-        table[ord(ch)] |= _SEPCH
-    for ch in _QUOTES:
-        table[ord(ch)] |= _QUOTE
+    for chars, flag in ((",", _COMMA), ("|»›·•/>", _SEPCH), (_QUOTES, _QUOTE), (_BULLETS, _BULLET),
+                        (_END_SENT, _END), (_CLOSERS, _CLOSER)):
+        for ch in chars:
+            table[ord(ch)] |= flag
     table.setflags(write=False)
     return table
 
 
-def line_rows(lines: list[str], repeated=None) -> np.ndarray:
-    """The per-line features of a document's stripped, non-blank lines.
+@cache
+def _lower_table() -> np.ndarray:
+    """1 + the lower-case code point of every BMP code point (itself when
+    lowering is not one character), for hashing words case-insensitively."""
+    table = np.arange(1, _TABLE_SIZE + 2, dtype=np.uint64)
+    for cp in range(_TABLE_SIZE):
+        low = chr(cp).lower()
+        if len(low) == 1:
+            table[cp] = ord(low) + 1
+    table.setflags(write=False)
+    return table
 
-    Character classes are counted for the whole document at once with a
-    code-point table and ``np.add.reduceat``; words are tokenised once.
+
+#: Counted character classes, packed as 16-bit fields of two 64-bit words
+#: so one ``reduceat`` per word counts four classes per line at once.
+_COUNTED = ((_ALPHA, _UPPER, _DIGIT, _SPACE), (_COMMA, _SEPCH, _QUOTE, None))
+_FIELD = 16
+_FIELD_MAX = (1 << _FIELD) - 1
+
+
+@cache
+def _count_tables() -> tuple[np.ndarray, ...]:
+    flags = _char_table()
+    out = []
+    for group in _COUNTED:
+        t = np.zeros(flags.shape[0], dtype=np.uint64)
+        for k, flag in enumerate(group):
+            bit = (flags & flag > 0) if flag is not None else (np.arange(flags.shape[0]) == ord("_"))
+            t |= bit.astype(np.uint64) << np.uint64(_FIELD * k)
+        t.setflags(write=False)
+        out.append(t)
+    return tuple(out)
+
+
+# Polynomial word hash over lower-cased code points: h = sum (c_i + 1) * P**i
+# mod 2**64, read off one prefix sum as (S[end] - S[start]) * P**-start.
+_P = np.uint64(0x9E3779B97F4A7C15)
+_P_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+
+
+class _Powers:
+    """P**i and P**-i mod 2**64 for i < n, grown on demand (per process)."""
+
+    fwd = np.ones(1, dtype=np.uint64)
+    inv = np.ones(1, dtype=np.uint64)
+
+    @classmethod
+    def get(cls, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if cls.fwd.shape[0] < n:
+            size = max(n, 2 * cls.fwd.shape[0])
+            with np.errstate(over="ignore"):
+                cls.fwd = np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, _P))), dtype=np.uint64)
+                cls.inv = np.cumprod(np.concatenate(([np.uint64(1)], np.full(size - 1, _P_INV))), dtype=np.uint64)
+        return cls.fwd[:n], cls.inv[:n]
+
+
+def _word_hashes(idx: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of each word ``[starts[k], ends[k])`` of the code points whose
+    table index (code point clipped to the table) is ``idx``, lower-cased."""
+    if starts.shape[0] == 0:
+        return np.zeros(0, dtype=np.uint64)
+    fwd, inv = _Powers.get(idx.shape[0] + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.empty(idx.shape[0] + 1, dtype=np.uint64)
+        prefix[0] = 0
+        np.cumsum(_lower_table()[idx] * fwd[: idx.shape[0]], dtype=np.uint64, out=prefix[1:])
+        return (prefix[ends] - prefix[starts]) * inv[starts]
+
+
+def _hash_words(words) -> np.ndarray:
+    """Sorted hashes of a word list, as :func:`_word_hashes` computes them."""
+    words = sorted(words)
+    joined = " ".join(words)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    return np.unique(_word_hashes(np.minimum(cps, _TABLE_SIZE), starts, starts + lengths))
+
+
+@cache
+def _vocab_sets() -> tuple[_HashSet, _HashSet]:
+    return _HashSet(_hash_words(STOPWORDS)), _HashSet(_hash_words(CTA_WORDS))
+
+
+class _HashSet:
+    """Membership of 64-bit hashes in a small fixed set, one table lookup per
+    value: the set's hashes sit in distinct slots of a table indexed by a
+    window of their bits (chosen so that no two collide)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        keys = np.unique(keys)
+        for bits in range(max(8, int(keys.shape[0]).bit_length() + 2), 24):
+            for shift in range(0, 64 - bits + 1, 3):
+                slot = (keys >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+                if np.unique(slot).shape[0] == keys.shape[0]:
+                    self.shift, self.mask = np.uint64(shift), np.uint64((1 << bits) - 1)
+                    self.table = np.zeros(1 << bits, dtype=np.uint64)
+                    self.table[slot] = keys
+                    # an empty slot holds 0; only a key can equal a slot's content
+                    self.empty_ok = not (keys == 0).any()
+                    return
+        raise RuntimeError("no collision-free window")  # pragma: no cover (400 keys, 2**23 slots)
+
+    def member(self, values: np.ndarray) -> np.ndarray:
+        hit = self.table[(values >> self.shift) & self.mask] == values
+        return hit & (values != 0) if self.empty_ok else hit
+
+
+def _class_counts(idx: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Per line, the count of each class of :data:`_COUNTED` (lines joined by one separator)."""
+    counts = []
+    for table in _count_tables():
+        packed = np.add.reduceat(table[idx], starts)
+        counts.extend(((packed >> np.uint64(_FIELD * k)) & np.uint64(_FIELD_MAX)).astype(np.int64) for k in range(4))
+    long = np.flatnonzero(lengths > _FIELD_MAX)
+    if long.shape[0]:  # a field could overflow: count those lines class by class
+        flags = _char_table()
+        for i in long.tolist():
+            f = flags[idx[starts[i] : starts[i] + lengths[i]]]
+            for c, flag in zip(counts, (*_COUNTED[0], *_COUNTED[1])):
+                c[i] = int((f & flag > 0).sum()) if flag is not None else int((idx[starts[i] : starts[i] + lengths[i]] == 95).sum())
+    return counts
+
+
+def line_rows(lines: list[str], repeated=None) -> np.ndarray:
+    """The per-line features of stripped, non-blank lines (of one document
+    or of a whole batch: every row depends on its own line only).
+
+    Character classes are counted for all lines at once with code-point
+    tables and ``np.add.reduceat``; words are runs of word characters
+    (``\\w`` in the BMP), matched against the stop and call-to-action
+    words by a polynomial hash, with no per-word Python object.
 
     >>> rows = line_rows(["The minister said the talks would resume.", "Related Posts"])
     >>> row = dict(zip(LINE_FEATURES, rows[0]))
@@ -167,46 +297,28 @@ def line_rows(lines: list[str], repeated=None) -> np.ndarray:
     (1.0, 0.57, 1.0)
     """
     n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(LINE_FEATURES)))
     joined = "\n".join(lines)
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    flags = _char_table()[np.minimum(cps, _TABLE_SIZE)]
+    idx = np.minimum(np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _TABLE_SIZE)
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
-    # The "\n" joining two lines belongs to neither: every row depends on its
-    # own line only, so rows can be computed once and reused across passes.
-    flags[starts[1:] - 1] = 0
+    ends = starts + lengths
+    letters, upper, digits, spaces, commas, seps, quotes, underscores = _class_counts(idx, starts, lengths)
+    spaces[:-1] -= 1  # the "\n" joining two lines belongs to neither
 
-    def per_line(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.astype(np.int64), starts)
-
-    letters = per_line(flags & _ALPHA > 0)
-    upper = per_line(flags & _UPPER > 0)
-    digits = per_line(flags & _DIGIT > 0)
-    spaces = per_line(flags & _SPACE > 0)
-    commas = per_line(flags & _COMMA > 0)
-    seps = per_line(flags & _SEPCH > 0)
-    quotes = per_line(flags & _QUOTE > 0)
-    wordch = flags & _WORDCH > 0
-    word_start = wordch.copy()
-    word_start[1:] &= ~wordch[:-1]
-    nwords = per_line(word_start)
-    title = per_line(word_start & (flags & _UPPER > 0))
-    underscores = per_line(cps == 95)
-
-    tokens = _WORD.findall(joined.lower())
-    if len(tokens) == int(nwords.sum()):
-        tok_line = np.repeat(np.arange(n), nwords)
-        stop = np.bincount(tok_line, np.fromiter(map(STOPWORDS.__contains__, tokens), float, len(tokens)), n)
-        cta = np.bincount(tok_line, np.fromiter(map(CTA_WORDS.__contains__, tokens), float, len(tokens)), n)
-    else:  # a code point outside the table disagreed with the regex: count line by line
-        stop = np.zeros(n)
-        cta = np.zeros(n)
-        for i, ln in enumerate(lines):
-            toks = _WORD.findall(ln.lower())
-            nwords[i] = len(toks)
-            stop[i] = sum(map(STOPWORDS.__contains__, toks))
-            cta[i] = sum(map(CTA_WORDS.__contains__, toks))
+    flags = _char_table()[idx]
+    wordch = (flags & _WORDCH) > 0
+    edges = np.diff(wordch.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    w_start, w_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    w_line = np.searchsorted(starts, w_start, side="right") - 1
+    nwords = np.bincount(w_line, minlength=n)
+    title = np.bincount(w_line, (flags[w_start] & _UPPER) > 0, minlength=n)
+    h = _word_hashes(idx, w_start, w_end)
+    stop_set, cta_set = _vocab_sets()
+    stop = np.bincount(w_line, stop_set.member(h), minlength=n)
+    cta = np.bincount(w_line, cta_set.member(h), minlength=n)
 
     def line_of(pattern: re.Pattern[str]) -> np.ndarray:
         pos = [m.start() for m in pattern.finditer(joined)]
@@ -214,10 +326,19 @@ def line_rows(lines: list[str], repeated=None) -> np.ndarray:
 
     inside = np.minimum(line_of(_SENT_INSIDE), 5)
     urlish = line_of(_URLISH) > 0
-    end_sent = np.fromiter(map(_ends_sentence, lines), dtype=float, count=n)
-    end_colon = np.fromiter((ln[-1] == ":" for ln in lines), dtype=float, count=n)
-    bullet = np.fromiter((ln.startswith(_BULLETS) for ln in lines), dtype=float, count=n)
-    lower_start = np.fromiter((ln[0].islower() for ln in lines), dtype=float, count=n)
+    first = flags[starts]
+    last = ends - 1
+    # sentence end: the last character, closing quotes and brackets skipped
+    # (never the first character of the line)
+    while True:
+        back = (last > starts) & (flags[last] & _CLOSER > 0)
+        if not back.any():
+            break
+        last = last - back
+    end_sent = (flags[last] & _END > 0).astype(float)
+    end_colon = (idx[ends - 1] == 58).astype(float)
+    bullet = (first & _BULLET > 0).astype(float)
+    lower_start = (first & _LOWER > 0).astype(float)
     if repeated is not None and len(repeated):
         rep = np.fromiter(map(repeated.__contains__, lines), dtype=float, count=n)
     else:
@@ -251,102 +372,178 @@ def line_rows(lines: list[str], repeated=None) -> np.ndarray:
     )
 
 
-def context_columns(base: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
-    """Context features from the per-line matrix of one document.
+class Segments:
+    """Rows grouped into contiguous documents: where each row's document
+    starts and ends, so context features never look across documents.
+
+    >>> s = Segments(np.array([0, 0, 1]))
+    >>> s.start.tolist(), s.end.tolist(), s.number.tolist()
+    ([0, 0, 2], [2, 2, 3], [0, 0, 1])
+    """
+
+    __slots__ = ("bounds", "end", "n", "number", "size", "start")
+
+    def __init__(self, seg: np.ndarray | None, n: int | None = None) -> None:
+        if seg is None:
+            self.bounds = np.array([0, n], dtype=np.int64) if n else np.zeros(1, dtype=np.int64)
+        else:
+            seg = np.asarray(seg)
+            cut = np.flatnonzero(seg[1:] != seg[:-1]) + 1
+            self.bounds = np.concatenate(([0], cut, [seg.shape[0]])).astype(np.int64)
+        self.n = int(self.bounds[-1])
+        sizes = np.diff(self.bounds)
+        self.number = np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes)
+        self.start = self.bounds[:-1][self.number]
+        self.end = self.bounds[1:][self.number]
+        self.size = sizes[self.number]
+
+    def shift(self, x: np.ndarray, k: int, fill: float) -> np.ndarray:
+        """Row i gets ``x[i - k]`` when that row is in the same document, else ``fill``."""
+        src = np.arange(self.n) - k
+        ok = (src >= self.start) & (src < self.end)
+        out = np.full(self.n, fill, dtype=float)
+        out[ok] = x[src[ok]]
+        return out
+
+    def first_where(self, mask: np.ndarray) -> np.ndarray:
+        """Per document, the first row where ``mask`` holds (``n`` if none)."""
+        return np.minimum.reduceat(np.where(mask, np.arange(self.n), self.n), self.bounds[:-1])
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """Per row, the sum of ``x`` over its document."""
+        return np.bincount(self.number, x, minlength=self.bounds.shape[0] - 1)[self.number]
+
+
+def context_columns(base: np.ndarray, blocks: np.ndarray | None = None, seg: np.ndarray | None = None) -> np.ndarray:
+    """Context features from the per-line matrix of one document, or of a
+    batch of documents whose rows are grouped by ``seg``.
 
     ``blocks`` numbers the blank-line-separated groups the lines came in
     (menus flatten to groups of many short lines, paragraphs to groups of
-    one). Without it, as in text that was already stripped, every line
-    counts as a group of its own.
+    one), unique across the batch, and -1 for documents without them.
+    Without it, as in text that was already stripped, every line counts as
+    a group of its own.
+
+    Prose mass is counted in whole words, so every sum here is exact and a
+    document's features are the same alone or in a batch.
 
     >>> ctx = context_columns(line_rows(["Menu", "A long sentence of prose here.", "Footer"]))
     >>> ctx.shape
     (3, 16)
     """
     n = base.shape[0]
+    if n == 0:
+        return np.zeros((0, 16))
+    sg = Segments(seg, n)
+    idx = np.arange(n)
     words = base[:, 0]
     sent = base[:, 2]
-    pos = (np.arange(n) + 0.5) / n if n else np.zeros(0)
-    pad_w = np.concatenate(([0.0, 0.0], words, [0.0, 0.0]))
-    pad_s = np.concatenate(([0.0, 0.0], sent, [0.0, 0.0]))
-    prev_w, next_w = pad_w[1 : n + 1], pad_w[3 : n + 3]
-    prev_s, next_s = pad_s[1 : n + 1], pad_s[3 : n + 3]
-    win_w = (pad_w[0:n] + pad_w[1 : n + 1] + pad_w[2 : n + 2] + pad_w[3 : n + 3] + pad_w[4 : n + 4]) / 5.0
-    win_s = (pad_s[0:n] + pad_s[1 : n + 1] + pad_s[2 : n + 2] + pad_s[3 : n + 3] + pad_s[4 : n + 4]) / 5.0
+    nw = np.rint(np.expm1(words))  # the line's word count
+    pos = (idx - sg.start + 0.5) / sg.size
+    prev_w, next_w = sg.shift(words, 1, 0.0), sg.shift(words, -1, 0.0)
+    prev_s, next_s = sg.shift(sent, 1, 0.0), sg.shift(sent, -1, 0.0)
+    win_w = (sg.shift(words, 2, 0.0) + prev_w + words + next_w + sg.shift(words, -2, 0.0)) / 5.0
+    win_s = (sg.shift(sent, 2, 0.0) + prev_s + sent + next_s + sg.shift(sent, -2, 0.0)) / 5.0
     # "prose mass": words in sentence-like lines of 8+ words (log1p(8) ~ 2.2)
-    mass = np.where((sent > 0) & (words > 2.2), np.expm1(words), 0.0)
-    total = mass.sum()
-    if total > 0:
-        cum = np.cumsum(mass)
-        before = (cum - mass) / total
-        after = (total - cum) / total
-    else:
-        before = np.zeros(n)
-        after = np.zeros(n)
+    mass = np.where((sent > 0) & (words > 2.2), nw, 0.0)
+    total = sg.sum(mass)
+    csum = np.cumsum(mass)
+    cum = csum - (csum[sg.start] - mass[sg.start])  # inclusive, within the document
+    safe = np.where(total > 0, total, 1.0)
+    before = np.where(total > 0, (cum - mass) / safe, 0.0)
+    after = np.where(total > 0, (total - cum) / safe, 0.0)
     edge = np.minimum(before, after)
     prose = mass > 0
     # the main block: the run of lines maximising prose words minus a
     # penalty per other line (Finn et al.'s body-text extraction, on lines)
-    score = np.where(prose, mass, -(2.0 + 0.5 * np.expm1(words)))
-    cum = np.concatenate(([0.0], np.cumsum(score)))
-    gain = cum[1:] - np.minimum.accumulate(cum[:-1])
-    b = int(np.argmax(gain))
-    a = int(np.argmin(cum[: b + 1]))
-    idx = np.arange(n)
+    score = np.where(prose, mass, -(2.0 + 0.5 * nw))
+    ssum = np.cumsum(score)
+    incl = ssum - (ssum[sg.start] - score[sg.start])
+    excl = incl - score
+    big = 4.0 * (float(np.abs(score).sum()) + 1.0)  # resets the running minimum per document
+    run_min = np.minimum.accumulate(excl - sg.number * big) + sg.number * big
+    gain = incl - run_min
+    seg_max = np.maximum.reduceat(gain, sg.bounds[:-1])
+    b = sg.first_where(gain == seg_max[sg.number])[sg.number]
+    upto = idx <= b
+    low = np.minimum.reduceat(np.where(upto, excl, np.inf), sg.bounds[:-1])
+    a = sg.first_where(upto & (excl == low[sg.number]))[sg.number]
     in_main = ((idx >= a) & (idx <= b)).astype(float)
     gap = np.log1p(np.maximum(a - idx, 0) + np.maximum(idx - b, 0))
-    # distance, in lines, to the nearest prose line
-    if prose.any():
-        where = np.flatnonzero(prose)
-        k = np.searchsorted(where, idx)
-        left = np.where(k > 0, idx - where[np.maximum(k - 1, 0)], n)
-        right = np.where(k < len(where), where[np.minimum(k, len(where) - 1)] - idx, n)
-        prose_gap = np.log1p(np.minimum(left, right))
-    else:
-        prose_gap = np.full(n, np.log1p(n))
-    csum = np.concatenate(([0.0], np.cumsum(prose.astype(float))))
-    lo, hi = np.maximum(idx - 10, 0), np.minimum(idx + 11, n)
-    wide = (csum[hi] - csum[lo]) / (hi - lo)
+    # distance, in lines, to the nearest prose line (the document's size if none)
+    stride = 2 * n + 2
+    last_le = np.maximum.accumulate(np.where(prose, idx, -1) + sg.number * stride) - sg.number * stride
+    last_lt = np.where(idx > sg.start, np.concatenate(([-1], last_le[:-1])), -1)
+    last_lt = np.where(last_lt >= sg.start, last_lt, -1)
+    rev = (np.where(prose, idx, n) + sg.number * stride)[::-1]
+    next_ge = (np.minimum.accumulate(rev)[::-1]) - sg.number * stride
+    next_ge = np.where(next_ge < sg.end, next_ge, n)
+    left = np.where(last_lt >= 0, idx - last_lt, sg.size)
+    right = np.where(next_ge < n, next_ge - idx, sg.size)
+    prose_gap = np.log1p(np.minimum(left, right))
+    pc = np.concatenate(([0], np.cumsum(prose)))
+    lo, hi = np.maximum(idx - 10, sg.start), np.minimum(idx + 11, sg.end)
+    wide = (pc[hi] - pc[lo]) / (hi - lo)
     if blocks is None:
         block_lines = np.zeros(n)
         block_prose = prose.astype(float)
     else:
-        sizes = np.bincount(blocks)
-        block_lines = np.log(sizes[blocks].astype(float))
-        block_prose = np.bincount(blocks, prose.astype(float))[blocks] / sizes[blocks]
+        has = blocks >= 0
+        b_id = np.where(has, blocks, 0)
+        sizes = np.bincount(b_id, has.astype(np.int64))
+        size = np.maximum(sizes[b_id], 1)
+        block_lines = np.where(has, np.log(size.astype(float)), 0.0)
+        block_prose = np.where(has, np.bincount(b_id, prose & has)[b_id] / size, prose.astype(float))
     return np.column_stack(
         (pos, prev_w, next_w, prev_s, next_s, win_w, win_s, before, after, edge, in_main, gap, prose_gap, wide,
          block_lines, block_prose)
     )
 
 
-def page_duplicates(lines: list[str]) -> np.ndarray:
-    """1 for a line that occurs more than once on the page (a teaser, a
-    repeated title, a menu shown twice), else 0.
+def line_groups(lines: list[str], seg: np.ndarray | None = None) -> np.ndarray:
+    """An id per line, equal for equal lines of the same page (of ``seg``)."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    h = np.fromiter(map(hash, lines), dtype=np.int64, count=n).view(np.uint64)
+    with np.errstate(over="ignore"):  # mix in the page number (a 2**-64 chance of a false match)
+        keys = h ^ (Segments(seg, n).number.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    return np.unique(keys, return_inverse=True)[1].reshape(-1)
+
+
+def page_duplicates(lines: list[str] | None, seg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
+    """1 for a line that occurs more than once among the given lines of its
+    page (a teaser, a repeated title, a menu shown twice), else 0. Pages are
+    grouped by ``seg``; ``groups`` are the lines' :func:`line_groups` when
+    already known.
 
     >>> page_duplicates(["Title", "Body.", "Title"]).tolist()
     [1.0, 0.0, 1.0]
+    >>> page_duplicates(["Title", "Title"], seg=np.array([0, 1])).tolist()
+    [0.0, 0.0]
     """
-    counts: dict[str, int] = {}
-    for ln in lines:
-        counts[ln] = counts.get(ln, 0) + 1
-    return np.fromiter((counts[ln] > 1 for ln in lines), dtype=float, count=len(lines))
+    g = line_groups(lines, seg) if groups is None else groups
+    if g.shape[0] == 0:
+        return np.zeros(0)
+    return (np.bincount(g)[g] > 1).astype(float)
 
 
-def feature_matrix(lines: list[str], repeated=None, blocks: np.ndarray | None = None,
-                   rows: np.ndarray | None = None) -> np.ndarray:
-    """All features of a document's lines, one row per line.
+def feature_matrix(lines: list[str] | None, repeated=None, blocks: np.ndarray | None = None,
+                   rows: np.ndarray | None = None, seg: np.ndarray | None = None,
+                   groups: np.ndarray | None = None) -> np.ndarray:
+    """All features of a document's lines (or a batch's, grouped by ``seg``), one row per line.
 
-    ``rows`` are the lines' :func:`line_rows` when already known (they depend
-    on each line alone, so a later pass reuses the first pass's rows).
+    ``rows`` are the lines' :func:`line_rows` and ``groups`` their
+    :func:`line_groups` when already known (both depend on each line alone,
+    so a later pass reuses the first pass's).
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
     (2, 36)
     """
-    if not lines:
-        return np.zeros((0, len(FEATURES)))
     base = line_rows(lines, repeated) if rows is None else rows
-    return np.hstack((base, context_columns(base, blocks), page_duplicates(lines)[:, None]))
+    if base.shape[0] == 0:
+        return np.zeros((0, len(FEATURES)))
+    return np.hstack((base, context_columns(base, blocks, seg), page_duplicates(lines, seg, groups)[:, None]))
 
 
 def block_ids(text: str) -> tuple[list[str], list[int], np.ndarray | None]:
@@ -361,20 +558,11 @@ def block_ids(text: str) -> tuple[list[str], list[int], np.ndarray | None]:
     >>> block_ids("One.\\nTwo.")[2] is None
     True
     """
-    lines: list[str] = []
-    numbers: list[int] = []
-    groups: list[int] = []
-    group = 0
-    gap = False
-    for i, raw in enumerate(text.splitlines(), 1):
-        s = raw.strip()
-        if not s:
-            gap = bool(lines)
-            continue
-        if gap:
-            group += 1
-            gap = False
-        lines.append(s)
-        numbers.append(i)
-        groups.append(group)
-    return lines, numbers, (np.array(groups) if group else None)
+    stripped = [raw.strip() for raw in text.splitlines()]
+    keep = [i for i, ln in enumerate(stripped) if ln]
+    lines = [stripped[i] for i in keep]
+    numbers = [i + 1 for i in keep]
+    if not keep or keep[-1] - keep[0] + 1 == len(keep):  # no blank line between two lines
+        return lines, numbers, None
+    k = np.array(keep, dtype=np.int64)
+    return lines, numbers, np.concatenate(([0], np.cumsum(np.diff(k) > 1)))

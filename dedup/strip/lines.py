@@ -26,14 +26,23 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from .base import Removal, StripResult, check_size
 from .config import StripConfig
-from .features import FEATURES, block_ids, feature_matrix, line_rows
+from .features import (
+    FEATURES,
+    Segments,
+    block_ids,
+    feature_matrix,
+    line_groups,
+    line_rows,
+)
 from .model import LineModel, load_model
-from .patterns import compile_rules
+from .patterns import RuleMatcher
 
 _DEFAULT = StripConfig()
-_RULES = compile_rules()
+_RULES = RuleMatcher()
 _HAS_WORD = re.compile(r"\w")
 
 #: Longest line, in words, each prefix rule may remove. A prompt is short;
@@ -94,6 +103,19 @@ def rule_of(line: str) -> str | None:
     return rule
 
 
+def _rule_of_worded(line: str) -> str | None:
+    """:func:`rule_of` for a line known to contain a word character."""
+    if len(line) > _LONGEST_RULE_CHARS and len(line.split()) > _LONGEST_RULE_WORDS:
+        return None
+    m = _RULES.match(line)
+    if m is None:
+        return None
+    rule = m.lastgroup or "rule"
+    if len(line.split()) > _MAX_WORDS.get(rule, 30):
+        return None
+    return rule
+
+
 def _is_short(line: str) -> bool:
     return line.count(" ") < _BLOCK_MAX_WORDS and not line.endswith(_SENTENCE_END)
 
@@ -129,31 +151,62 @@ _END_SENTENCE_COL = FEATURES.index("end_sentence")
 _WORDS_COL = FEATURES.index("words")
 
 
-def _keeps_prose(X, decisions: list[str | None]) -> bool:
-    """False when the model would remove every sentence-like line of the page,
-    or every line of a page of at most ``_FEW_LINES`` lines.
+def _keeps_prose(X, removed: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
+    """Per page (of ``seg``), False when the model would remove every
+    sentence-like line of the page, or every line of a page of at most
+    ``_FEW_LINES`` lines.
 
     Short pages (a lone paragraph, a test fixture) give the model too little
     context to tell article from furniture; rather than emptying them, such
     a pass keeps the model's hands off and only the named rules apply.
     """
-    if len(decisions) <= _FEW_LINES and all(decisions):
-        return False
+    sg = Segments(seg, X.shape[0])
+    bounds = sg.bounds[:-1]
+    lines = np.diff(sg.bounds)
+    gone = np.add.reduceat(removed.astype(np.int64), bounds)
     prose = (X[:, _END_SENTENCE_COL] > 0) & (X[:, _WORDS_COL] >= _PROSE_WORDS)
-    if not prose.any():
-        return True
-    return any(d is None for d, p in zip(decisions, prose) if p)
+    n_prose = np.add.reduceat(prose.astype(np.int64), bounds)
+    kept_prose = np.add.reduceat((prose & ~removed).astype(np.int64), bounds)
+    few = (lines <= _FEW_LINES) & (gone == lines)
+    return ~few & ((n_prose == 0) | (kept_prose > 0))
 
 
-def named_rules(lines: list[str], config: StripConfig, repeated=None) -> list[str | None]:
-    """The context-free part of a pass: named rules, then run statistics."""
-    rules = [rule_of(ln) for ln in lines]
+def named_rules(lines: list[str], config: StripConfig, repeated=None, words=None) -> list[str | None]:
+    """The context-free part of a pass: named rules, then run statistics.
+
+    ``words`` are the lines' ``words`` feature, when known: a line with words
+    has a word character, which saves ``rule_of`` one search.
+    """
+    if words is None:
+        rules = [rule_of(ln) for ln in lines]
+    else:
+        rules = [_rule_of_worded(ln) if w else rule_of(ln) for ln, w in zip(lines, (words > 0).tolist())]
     if repeated is not None and len(repeated):
         limit = config.repeat_max_words
         for i, ln in enumerate(lines):
             if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
                 rules[i] = "repeated_line"
     return rules
+
+
+def _model_pass(rules: list[str | None], sel: np.ndarray, config: StripConfig, model: LineModel, seg: np.ndarray,
+                blocks, rows: np.ndarray, groups: np.ndarray, fixed: np.ndarray | None = None) -> None:
+    """Let the model decide the lines no rule claimed (``rules[k]`` is None),
+    in place; ``sel[k]`` is line k's index into the batch arrays."""
+    free = np.flatnonzero(np.array([r is None for r in rules], dtype=bool))
+    if not free.shape[0]:
+        return
+    sub = sel[free]
+    s = seg[sub]
+    X = feature_matrix(None, None, blocks[sub] if blocks is not None else None, rows[sub], s, groups[sub])
+    decisions = model.decide(X, config.model_threshold, s, fixed[sub] if fixed is not None else None)
+    removed = np.array([d is not None for d in decisions], dtype=bool)
+    if not removed.any():
+        return
+    ok = _keeps_prose(X, removed, s)[Segments(s).number]
+    for k, d, take in zip(free.tolist(), decisions, ok.tolist()):
+        if take:
+            rules[k] = d
 
 
 def classify(
@@ -165,7 +218,7 @@ def classify(
     named: bool = True,
     rows=None,
 ) -> list[str | None]:
-    """One pass over stripped non-blank lines: the rule removing each, or None.
+    """One pass over one page's stripped non-blank lines: the rule removing each, or None.
 
     Named rules first, then run statistics, then the model over the lines
     that survive them (so its context features see the page as the rules
@@ -174,51 +227,102 @@ def classify(
     :func:`~dedup.strip.features.line_rows`, when already computed.
     """
     rules = named_rules(lines, config, repeated) if named else [None] * len(lines)
-    if model is not None and config.use_model:
-        idx = [i for i, r in enumerate(rules) if r is None]
-        if idx:
-            sub = blocks[idx] if blocks is not None else None
-            X = feature_matrix([lines[i] for i in idx], repeated, sub, rows[idx] if rows is not None else None)
-            decisions = model.decide(X, config.model_threshold)
-            if _keeps_prose(X, decisions):
-                for i, d in zip(idx, decisions):
-                    rules[i] = d
+    if model is not None and config.use_model and lines:
+        rows = line_rows(lines, repeated) if rows is None else rows
+        _model_pass(rules, np.arange(len(lines)), config, model, np.zeros(len(lines), dtype=np.int64), blocks, rows,
+                    line_groups(lines))
     return _block_rules(lines, rules)
+
+
+def strip_many(
+    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+) -> list[tuple[list[str], list[Removal]]]:
+    """Classify each text to a fixpoint: its kept lines and removals, in line order.
+
+    The pages of a batch go through each pass together, so the model and
+    the features run as a few numpy operations per pass for the whole
+    batch; every feature is computed within its page, so a page's result
+    does not depend on the others.
+
+    Only the first pass sees the blank-line groups of a text; later passes
+    see the kept lines exactly as a second call on the output would, which
+    is what makes stripping idempotent.
+    """
+    parsed = [block_ids(t) for t in texts]
+    lines: list[str] = [ln for p in parsed for ln in p[0]]
+    numbers: list[int] = [k for p in parsed for k in p[1]]
+    counts = np.fromiter((len(p[0]) for p in parsed), dtype=np.int64, count=len(parsed))
+    seg = np.repeat(np.arange(len(parsed), dtype=np.int64), counts)
+    had_blocks = np.fromiter((p[2] is not None for p in parsed), dtype=bool, count=len(parsed))
+    use_model = model is not None and config.use_model and bool(lines)
+    blocks = None
+    if use_model and had_blocks.any():
+        offset, parts = 0, []
+        for p in parsed:
+            if p[2] is None:
+                parts.append(np.full(len(p[0]), -1, dtype=np.int64))
+            else:
+                parts.append(p[2] + offset)
+                offset += int(p[2][-1]) + 1
+        blocks = np.concatenate(parts)
+    # per-line features depend on the line alone: compute them once, reuse them in every pass
+    rows = line_rows(lines, repeated) if use_model else None
+    groups = line_groups(lines, seg) if use_model else None
+    fixed = model.line_contributions(rows) if use_model else None
+    gone_at: list[np.ndarray] = []  # batch indices of removed lines, per pass
+    gone_rule: list[str] = []  # their rules, in the same order
+    alive = np.arange(len(lines), dtype=np.int64)
+    active = counts > 0
+    for n_pass in range(config.max_passes):
+        sel = alive[active[seg[alive]]]
+        if not sel.shape[0]:
+            break
+        sel_lines = [lines[i] for i in sel.tolist()]
+        if n_pass == 0:
+            rules = named_rules(sel_lines, config, repeated, rows[sel, _WORDS_COL] if use_model else None)
+        else:
+            rules = [None] * len(sel_lines)
+        if use_model:
+            _model_pass(rules, sel, config, model, seg, blocks, rows, groups, fixed)
+        blocks = None
+        gone = np.array([r is not None for r in rules], dtype=bool)
+        if gone.any():
+            sg = Segments(seg[sel])
+            pages = np.flatnonzero(np.add.reduceat(gone.astype(np.int64), sg.bounds[:-1]))
+            for p in pages.tolist():
+                a, b = int(sg.bounds[p]), int(sg.bounds[p + 1])
+                rules[a:b] = _block_rules(sel_lines[a:b], rules[a:b])
+            gone = np.array([r is not None for r in rules], dtype=bool)
+            out_k = np.flatnonzero(gone)
+            gone_at.append(sel[out_k])
+            gone_rule.extend([rules[k] for k in out_k.tolist()])
+            alive = np.setdiff1d(alive, sel[gone], assume_unique=True)
+        # a page that lost nothing is done, unless this pass saw its blank-line
+        # groups: then its output (without them) is checked once more, as a re-run would see it
+        touched = np.zeros(len(parsed), dtype=bool)
+        touched[seg[sel[gone]]] = True
+        active &= touched | had_blocks
+        had_blocks = np.zeros(len(parsed), dtype=bool)
+    # removals in batch order, which is page order, then line order
+    at = np.concatenate(gone_at) if gone_at else np.zeros(0, dtype=np.int64)
+    order = np.argsort(at, kind="stable")
+    at_sorted = at[order].tolist()
+    made = list(map(Removal, [numbers[i] for i in at_sorted], [lines[i] for i in at_sorted],
+                    [gone_rule[k] for k in order.tolist()]))
+    cut_removed = np.searchsorted(seg[at[order]], np.arange(len(parsed) + 1)).tolist()
+    cut_alive = np.searchsorted(seg[alive], np.arange(len(parsed) + 1)).tolist()
+    alive_l = alive.tolist()
+    return [
+        ([lines[i] for i in alive_l[cut_alive[p] : cut_alive[p + 1]]], made[cut_removed[p] : cut_removed[p + 1]])
+        for p in range(len(parsed))
+    ]
 
 
 def strip_lines(
     text: str, config: StripConfig, repeated=None, model: LineModel | None = None
 ) -> tuple[list[str], list[Removal]]:
-    """Classify to a fixpoint: the kept lines and the removals, in line order.
-
-    Only the first pass sees the blank-line groups of ``text``; later passes
-    see the kept lines exactly as a second call on the output would, which
-    is what makes stripping idempotent.
-    """
-    lines, numbers, blocks = block_ids(text)
-    removed: list[Removal] = []
-    # per-line features depend on the line alone: compute them once, reuse them in every pass
-    rows = line_rows(lines, repeated) if (lines and model is not None and config.use_model) else None
-    for n_pass in range(config.max_passes):
-        rules = classify(lines, config, repeated, model, blocks, named=n_pass == 0, rows=rows)
-        had_blocks, blocks = blocks is not None, None
-        if not any(rules):
-            if had_blocks:  # the output has no blank lines: check it as a re-run would see it
-                continue
-            break
-        keep_n, keep_l, keep_i = [], [], []
-        for i, (n, ln, rule) in enumerate(zip(numbers, lines, rules)):
-            if rule is None:
-                keep_n.append(n)
-                keep_l.append(ln)
-                keep_i.append(i)
-            else:
-                removed.append(Removal(n, ln, rule))
-        numbers, lines = keep_n, keep_l
-        if rows is not None:
-            rows = rows[keep_i]
-    removed.sort(key=lambda r: r.line)
-    return lines, removed
+    """:func:`strip_many` for one text."""
+    return strip_many([text], config, repeated, model)[0]
 
 
 def strip_text(
@@ -250,7 +354,29 @@ def strip_text(
     >>> [(x.line, x.rule) for x in r.removed]
     [(1, 'chrome'), (5, 'comment_form')]
     """
+    return strip_texts([text], config, repeated, model=model)[0]
+
+
+def strip_texts(
+    texts: list[str], config: StripConfig | None = None, repeated=None, *, model: LineModel | None = None
+) -> list[StripResult]:
+    """:func:`strip_text` for many texts: the same results, several times
+    faster per text, since the features and the model run once per pass for
+    the whole batch (a few hundred texts is a good batch).
+
+    Raises:
+        StripRefused: a text is larger than ``config.max_text_bytes`` (check
+            each text with :func:`~dedup.strip.base.check_size` first to
+            refuse only that one).
+
+    >>> [r.text for r in strip_texts(["Share this\\nThe council met.", "Read more: Other story\\nRain fell."])]
+    ['The council met.', 'Rain fell.']
+    """
     cfg = config or _DEFAULT
-    check_size(text, cfg.max_text_bytes, "text_too_large", "text", "--max-text-bytes")
-    lines, removed = strip_lines(text, cfg, repeated, model if model is not None else load_model("text"))
-    return StripResult("\n".join(lines), tuple(removed), "lines")
+    for text in texts:
+        check_size(text, cfg.max_text_bytes, "text_too_large", "text", "--max-text-bytes")
+    use = model if model is not None else load_model("text")
+    return [
+        StripResult("\n".join(lines), tuple(removed), "lines")
+        for lines, removed in strip_many(list(texts), cfg, repeated, use)
+    ]

@@ -69,20 +69,24 @@ class Additive:
         return self.intercept + self.contributions(X).sum(axis=1)
 
 
-def stage2_matrix(logit: np.ndarray) -> np.ndarray:
+def stage2_matrix(logit: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
     """Each line's own first-stage logit beside its neighbours'.
 
     Missing neighbours (page edges) count as a confident "noise" logit,
-    the way a page edge is usually furniture.
+    the way a page edge is usually furniture. With ``seg``, rows are the
+    lines of several pages, grouped by page, and never see each other.
 
     >>> stage2_matrix(np.array([1.0, -1.0, 2.0])).shape
     (3, 6)
+    >>> stage2_matrix(np.array([1.0, 2.0]), seg=np.array([0, 1]))[:, 1].tolist()
+    [-4.0, -4.0]
     """
-    n = logit.shape[0]
+    from .features import Segments
+
     edge = -4.0
-    pad = np.concatenate(([edge, edge], logit, [edge, edge]))
-    prev, nxt = pad[1 : n + 1], pad[3 : n + 3]
-    prev2, next2 = pad[0:n], pad[4 : n + 4]
+    sg = Segments(seg, logit.shape[0])
+    prev, nxt = sg.shift(logit, 1, edge), sg.shift(logit, -1, edge)
+    prev2, next2 = sg.shift(logit, 2, edge), sg.shift(logit, -2, edge)
     window = (prev2 + prev + logit + nxt + next2) / 5.0
     return np.column_stack((logit, prev, nxt, prev2, next2, window))
 
@@ -106,8 +110,23 @@ class LineModel:
             out["stage2"] = self.stage2.to_dict()
         return out
 
-    def decide(self, X: np.ndarray, threshold: float | None = None) -> list[str | None]:
+    def line_contributions(self, rows: np.ndarray) -> np.ndarray:
+        """Stage-1 contributions of the per-line features (the first columns
+        of :data:`~dedup.strip.features.FEATURES`); context columns are left 0.
+        They depend on each line alone, so a caller computes them once and
+        passes them to :meth:`decide` in every pass."""
+        out = np.zeros((rows.shape[0], len(self.stage1.names)))
+        for k, c in enumerate(_columns(self.stage1.names)):
+            if c < rows.shape[1]:
+                out[:, k] = self.stage1.weights[k][np.searchsorted(self.stage1.edges[k], rows[:, c], side="right")]
+        return out
+
+    def decide(self, X: np.ndarray, threshold: float | None = None, seg: np.ndarray | None = None,
+               fixed: np.ndarray | None = None) -> list[str | None]:
         """Per line, None to keep it or ``"model:<feature>"`` to remove it.
+
+        ``seg`` groups the rows by page when ``X`` holds several pages;
+        ``fixed`` are the rows' :meth:`line_contributions`, when known.
 
         The feature named is the first-stage feature with the most negative
         contribution relative to its mean bin weight, or ``context`` when
@@ -115,25 +134,26 @@ class LineModel:
         """
         if X.shape[0] == 0:
             return []
-        X = X[:, _columns(self.stage1.names)]
-        contrib = self.stage1.contributions(X)
+        cols = _columns(self.stage1.names)
+        if fixed is None:
+            contrib = self.stage1.contributions(X[:, cols])
+        else:
+            contrib = fixed.copy()
+            for k, c in enumerate(cols):
+                if c >= _n_line_features():
+                    contrib[:, k] = self.stage1.weights[k][np.searchsorted(self.stage1.edges[k], X[:, c], side="right")]
         logit1 = self.stage1.intercept + contrib.sum(axis=1)
-        logit = self.stage2.logits(stage2_matrix(logit1)) if self.stage2 is not None else logit1
+        logit = self.stage2.logits(stage2_matrix(logit1, seg)) if self.stage2 is not None else logit1
         t = self.threshold if threshold is None else threshold
         cut = float(np.log(t / (1.0 - t))) if 0.0 < t < 1.0 else (-np.inf if t <= 0 else np.inf)
-        out: list[str | None] = []
-        names = self.stage1.names
-        remove = logit < cut
-        if not remove.any():
-            return [None] * X.shape[0]
-        worst = np.argmin(contrib, axis=1)
-        for i in range(X.shape[0]):
-            if not remove[i]:
-                out.append(None)
-            elif logit1[i] >= cut:
-                out.append("model:context")
-            else:
-                out.append("model:" + names[worst[i]])
+        out: list[str | None] = [None] * X.shape[0]
+        remove = np.flatnonzero(logit < cut)
+        if not remove.shape[0]:
+            return out
+        names = ["model:" + name for name in self.stage1.names]
+        worst = np.argmin(contrib[remove], axis=1)
+        for i, w, context in zip(remove.tolist(), worst.tolist(), (logit1[remove] >= cut).tolist()):
+            out[i] = "model:context" if context else names[w]
         return out
 
 
@@ -144,6 +164,13 @@ def _columns(names: tuple[str, ...]) -> list[int]:
     from .features import FEATURES
 
     return [FEATURES.index(n) for n in names]
+
+
+@cache
+def _n_line_features() -> int:
+    from .features import LINE_FEATURES
+
+    return len(LINE_FEATURES)
 
 
 @cache
