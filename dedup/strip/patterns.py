@@ -209,36 +209,48 @@ def split_alternatives(src: str) -> list[str]:
     return [src[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
-def expand_leading_group(alt: str, depth: int = 4) -> list[str]:
-    """Distribute a leading non-capturing group over the rest of the pattern.
+def _group_end(src: str) -> int | None:
+    """Index of the ")" closing the group that ``src`` starts with."""
+    return next((i for i, ch, d in _scan(src) if ch == ")" and d == 0), None)
 
-    ``(?:a|b)c`` tries ``a`` then ``c``, then ``b`` then ``c``: exactly the
-    alternatives ``(?:a)c|(?:b)c`` in that order, so the expansion matches
-    the same strings with the same first match.
 
-    >>> expand_leading_group(r"(?:ab|c(?:d|e))f")
-    ['(?:ab)f', '(?:c(?:d|e))f']
-    >>> expand_leading_group(r"(?:a|b)?c")
-    ['(?:a)c', '(?:b)c', 'c']
-    >>> expand_leading_group(r"(?:a|b)*c")
-    ['(?:a|b)*c']
+def filter_for(alt: str, keeps, depth: int = 4) -> str | None:
+    """``alt`` without the branches that cannot match a line starting with a
+    given character (``keeps(src)`` says whether ``src`` may), or None if
+    nothing is left.
+
+    Looks into a leading non-capturing group: ``(?:a|b)c`` tries ``a`` then
+    ``c``, then ``b`` then ``c``, so dropping a branch that cannot start the
+    line changes no match and no match order. A greedy optional leading
+    group, ``(?:a|b)?c``, becomes ``(?:a|b)c|c`` first (tried in that
+    order, as the ``?`` would), since ``c`` then starts the line itself.
+
+    >>> def starts_with_a(src):
+    ...     pred = _first_chars(src)
+    ...     return pred is None or pred("a")
+    >>> filter_for(r"(?:ab|bc|ad)x", starts_with_a)
+    '(?:ab|ad)x'
+    >>> filter_for(r"(?:bb|ab)?cx", starts_with_a)
+    '(?:ab)cx'
+    >>> filter_for(r"bx", starts_with_a) is None
+    True
     """
+    if not keeps(alt):
+        return None
     if depth == 0 or not alt.startswith("(?:"):
-        return [alt]
-    end = next((i for i, ch, d in _scan(alt) if ch == ")" and d == 0), None)
+        return alt
+    end = _group_end(alt)
     if end is None:
-        return [alt]
-    rest = alt[end + 1 :]
+        return alt
+    group, rest = alt[3:end], alt[end + 1 :]
     if rest.startswith("?") and not rest.startswith(("??", "?+")):
-        # greedy optional: the group is tried first, then skipped
-        return [*expand_leading_group(alt[: end + 1] + rest[1:], depth), *expand_leading_group(rest[1:], depth)]
+        parts = [filter_for(f"(?:{group}){rest[1:]}", keeps, depth), filter_for(rest[1:], keeps, depth)]
+        kept = [p for p in parts if p is not None]
+        return "|".join(kept) if kept else None
     if rest[:1] in ("?", "*", "+", "{"):
-        return [alt]
-    out = []
-    for branch in split_alternatives(alt[3:end]):
-        for b in expand_leading_group(branch, depth - 1):
-            out.append(f"(?:{b}){rest}")
-    return out
+        return alt
+    branches = [f for b in split_alternatives(group) if (f := filter_for(b, keeps, depth - 1)) is not None]
+    return f"(?:{'|'.join(branches)}){rest}" if branches else None
 
 
 def _variants(ch: str) -> frozenset[str]:
@@ -327,9 +339,9 @@ class RuleMatcher:
 
     The full alternation tries some 300 alternatives at every line; most
     cannot begin with the line's first character. For each first character
-    seen, the matcher compiles (once) the alternation of the alternatives
-    that can, in their original order, so the first match and its rule are
-    unchanged. A pattern it cannot analyse falls back to the full regex.
+    seen, the matcher compiles (once) the alternation with only the
+    alternatives and leading-group branches that can (:func:`filter_for`),
+    in their original order, so the first match and its rule are unchanged. A pattern it cannot analyse falls back to the full regex.
 
     >>> m = RuleMatcher()
     >>> m.rule("LEAVE A REPLY"), m.rule("BTC 1.64%"), m.rule("The budget grew by 5%.")
@@ -338,23 +350,30 @@ class RuleMatcher:
 
     def __init__(self, rules: tuple[tuple[str, str], ...] = RULES) -> None:
         self._full = compile_rules(rules)
+        self._preds: dict[str, object] = {}
         try:
-            self._alts = [
-                (name, [(a, _first_chars(a)) for alt in split_alternatives(rx) for a in expand_leading_group(alt)])
-                for name, rx in rules
-            ]
-            _variants("a")  # the engine internals it relies on are there
+            self._alts = [(name, split_alternatives(rx)) for name, rx in rules]
+            for _, alts in self._alts:
+                for a in alts:
+                    filter_for(a, lambda src: self._keeps(src, "a"))  # the parser knows every construct
         except Exception:  # an unknown construct: keep the full alternation  # pragma: no cover
             self._alts = None
         self._by_first: dict[str, re.Pattern[str] | None] = {}
         self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def _keeps(self, src: str, ch: str) -> bool:
+        try:
+            pred = self._preds[src]
+        except KeyError:
+            pred = self._preds[src] = _first_chars(src)
+        return pred is None or pred(ch)
 
     def _compile_for(self, ch: str) -> re.Pattern[str] | None:
         if self._alts is None:
             return self._full
         groups = []
         for name, alts in self._alts:
-            keep = [a for a, pred in alts if pred is None or pred(ch)]
+            keep = [f for a in alts if (f := filter_for(a, lambda src: self._keeps(src, ch))) is not None]
             if keep:
                 groups.append(f"(?P<{name}>{'|'.join(keep)})")
         if not groups:
