@@ -9,6 +9,7 @@ The same pipeline as the ``dedup`` command, as a library::
     result.stats      # counters; records_in == documents + skipped + quarantined
 
     dedup.strip_text(text).text       # clean already-extracted text
+    dedup.strip_texts(texts)          # the same for a batch, faster per text
     dedup.strip_html(html).text       # extract an article from HTML
     dedup.read_inputs(["in.jsonl"])  # the same readers the CLI uses
 """
@@ -22,7 +23,7 @@ from .document import Document  # noqa: E402
 from .errors import ConfigError, DedupError, InputError, InputFileError  # noqa: E402
 from .io import read_inputs  # noqa: E402
 from .pipeline import RunResult, run, run_stream, strip, strip_stream  # noqa: E402
-from .strip import HtmlStripper, StripConfig, StripResult, strip_html, strip_text  # noqa: E402
+from .strip import HtmlStripper, StripConfig, StripResult, strip_html, strip_text, strip_texts  # noqa: E402
 
 logging.getLogger("dedup").addHandler(logging.NullHandler())
 
@@ -46,4 +47,5 @@ __all__ = [
     "strip_html",
     "strip_stream",
     "strip_text",
+    "strip_texts",
 ]
