@@ -285,6 +285,8 @@ def _process_all(docs: Iterable[Document], config: Config, with_features: bool, 
             worker.close()
         return
     ctx = multiprocessing.get_context("forkserver")
+    # the server imports the pipeline once; each worker forks with it loaded
+    ctx.set_forkserver_preload(["dedup.pipeline"])
     pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(config, with_features, keep_strip))
     try:
