@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,10 +183,17 @@ def _doc_key(doc: EventDoc) -> bytes:
     return h.digest()
 
 
-def _normalize_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
+# Work sizes. They bound memory, not results: every step gives the same
+# answer for any size (tests/test_events.py checks it).
+DOC_BLOCK = 2048  # documents read at a time while building a batch
+ENTRY_BLOCK = 1 << 18  # term entries (document, term) handled at a time
+PAIR_BLOCK = 1 << 12  # pairs whose sparse rows are derived at a time
+SCORE_BLOCK = 1 << 15  # pairs scored at a time (their feature matrix is held)
+PRODUCT_BLOCK = 1 << 20  # candidate (row, row) entries formed at a time
+DIRECT_MAX = 8  # at most this many pairs (explanations) take the direct path of _pair_dots
+
+# Columns of _Batch.inv_norm.
+_WORDS, _NAMES, _NUMBERS = 0, 1, 2
 
 
 def _row(m: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -194,46 +202,48 @@ def _row(m: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     return m.indices[lo:hi], m.data[lo:hi]
 
 
-def _rowdot(m: sparse.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 100_000,
-            other: sparse.csr_matrix | None = None) -> np.ndarray:
-    """Dot products of row ``i[k]`` of ``m`` and row ``j[k]`` of ``other`` (default ``m``), in chunks.
+def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """Dot product of two sparse rows given as (columns, values), columns unique.
 
-    A handful of pairs (explanations) take a direct path that avoids
-    building sparse sub-matrices.
+    >>> _dot((np.array([0, 2]), np.array([1.0, 2.0])), (np.array([2, 3]), np.array([5.0, 1.0])))
+    10.0
+    """
+    _, xa, xb = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return float(np.sum(a[1][xa] * b[1][xb]))
+
+
+def _rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    """Dot product of row k of ``a`` and row k of ``b``, for every k.
 
     >>> m = sparse.csr_matrix(np.array([[1.0, 2.0, 0.0], [0.0, 3.0, 4.0]]))
-    >>> _rowdot(m, np.array([0, 0]), np.array([1, 0])).tolist(), _rowdot(m, np.arange(30) % 2, np.ones(30, int))[:2].tolist()
-    ([6.0, 5.0], [6.0, 25.0])
+    >>> _rowdot(m, m[[1, 0]]).tolist()
+    [6.0, 6.0]
     """
-    other = m if other is None else other
-    out = np.zeros(len(i), dtype=np.float64)
-    if len(i) <= 8:
-        for k, (a, b) in enumerate(zip(np.asarray(i).tolist(), np.asarray(j).tolist())):
-            (ia, va), (ib, vb) = _row(m, a), _row(other, b)
-            _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
-            out[k] = float(np.sum(va[xa] * vb[xb]))
-        return out
-    for s in range(0, len(i), chunk):
-        a, b = m[i[s : s + chunk]], other[j[s : s + chunk]]
-        out[s : s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    return out
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """Sparse views of one batch, in canonical order (row k = ``order[k]``)."""
+    """What scoring needs of one batch, in canonical order (row k = ``order[k]``).
 
-    words: sparse.csr_matrix  # unit rows, sublinear TF-IDF of content words
-    mass: sparse.csr_matrix  # sqrt(IDF) of content words in 2+ docs, unnormalised
-    entities: sparse.csr_matrix  # unit rows, sublinear TF-IDF of names
-    has_entity: sparse.csr_matrix  # binary, names present
-    top_entity: sparse.csr_matrix  # binary, each row's main names
-    numbers: sparse.csr_matrix  # unit rows, IDF of numbers (binary)
+    Compact on purpose: a batch is held for the whole run (explanations use
+    it while the output is written). The TF-IDF vectors are not stored;
+    :func:`_vectors` derives the rows a block of pairs needs from the term
+    counts, the IDF and each row's norms, with the floating-point operations
+    a whole matrix would take. Terms found in one document only are dropped
+    once norms, main names and keys are known: no pair can share them.
+    """
+
+    terms: sparse.csr_matrix  # count of each term in 2+ docs, per row; sorted columns
+    vocab: np.ndarray  # uint32 term id of each column of ``terms``
+    idf: np.ndarray  # float64 IDF of each column
+    kind: np.ndarray  # uint8 WORD / ENTITY / NUMBER of each column
+    log_tf: np.ndarray  # ``1 + log(c)`` at index c: sublinear term frequency
+    inv_norm: np.ndarray  # (3, n) 1 / norm of each row's word, name and number vectors, all terms counted
+    top_entity: sparse.csr_matrix  # binary, each row's main names (columns of ``terms``)
     titles: sparse.csr_matrix  # unit rows, IDF of title words (binary)
     sentences: sparse.csr_matrix  # binary, shared non-template sentences
-    keys: sparse.csr_matrix  # binary, each row's index keys
-    weights: sparse.csr_matrix  # TF-IDF of every term kind, for explanations
-    vocab: np.ndarray  # uint32 term id of each column of ``weights``
+    keys: sparse.csr_matrix  # binary, each row's index keys (columns of ``terms``)
     days: np.ndarray  # date ordinal, NaN when unknown
     years: np.ndarray  # latest year mentioned, NaN when none
     has_title: np.ndarray  # bool
@@ -252,99 +262,203 @@ def _idf(df: np.ndarray, n: int, prior: float) -> np.ndarray:
     return np.log((n + prior + 1.0) / (df + 1.0))
 
 
-def _sentence_flags(docs: Sequence[EventDoc], config: EventConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per sentence of the batch (docs concatenated): template flag, evidence id, owning doc.
+def _sentence_flags(segs: np.ndarray, seg_len: np.ndarray, seg_doc: np.ndarray, n: int,
+                    config: EventConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence of the batch (docs concatenated): template flag and evidence id.
 
     Evidence ids number the sentences that are long enough, not template
     and shared by 2 to ``key_df_cap`` documents; -1 for the others.
     """
-    n_segs = np.array([d.segments.shape[0] for d in docs], dtype=np.int64)
-    seg_doc = np.repeat(np.arange(len(docs)), n_segs)
-    segs = np.concatenate([d.segments for d in docs]) if len(docs) else np.zeros(0, np.uint64)
-    seg_len = np.concatenate([np.diff(d.offsets.astype(np.int64)) for d in docs]) if len(docs) else np.zeros(0)
     if segs.size == 0:
-        return np.zeros(0, bool), np.zeros(0, np.int64), seg_doc
+        return np.zeros(0, bool), np.zeros(0, np.int64)
     uniq, inv = np.unique(segs, return_inverse=True)
     # Document frequency: count each (sentence, doc) once.
-    pair_key = inv.astype(np.int64) * len(docs) + seg_doc
-    first = np.unique(pair_key)
-    df = np.bincount(first // len(docs), minlength=uniq.shape[0])
-    seg_df = df[inv]
-    frequent = seg_df >= config.template_df
+    first = np.unique(inv.astype(np.int64) * n + seg_doc)
+    df = np.bincount(first // n, minlength=uniq.shape[0])
+    del first, uniq
+    frequent = df[inv] >= config.template_df
     # A document made mostly of frequent sentences is a copy of a story told
     # many times (wire copies the copy tier left apart), not a page of site
     # furniture around an article: it keeps them as content.
-    tokens = np.bincount(seg_doc, weights=seg_len, minlength=len(docs))
-    in_frequent = np.bincount(seg_doc, weights=seg_len * frequent, minlength=len(docs))
+    tokens = np.bincount(seg_doc, weights=seg_len, minlength=n)
+    in_frequent = np.bincount(seg_doc, weights=seg_len * frequent, minlength=n)
     copy_like = in_frequent > config.template_max_share * np.maximum(tokens, 1)
     template = frequent & ~copy_like[seg_doc]
+    seg_df = df[inv]
     shared = (seg_df >= 2) & (seg_df <= config.key_df_cap) & ~template & (seg_len >= config.min_sentence_tokens)
     evidence = np.full(segs.shape[0], -1, dtype=np.int64)
     evidence[shared] = inv[shared]
-    return template, evidence, seg_doc
+    return template, evidence
 
 
-def _top_per_row(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Binary matrix of each row's ``k`` largest entries (ties: smaller column first).
+def _top_k(starts: np.ndarray, rows: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the entries among their row's ``k`` largest values (ties: earlier entry first).
 
-    >>> _top_per_row(sparse.csr_matrix(np.array([[0.1, 0.5, 0.3], [0.2, 0.0, 0.0]])), 2).toarray().tolist()
-    [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]
+    Entries are grouped by row; ``rows`` gives each entry's row and
+    ``starts[r]`` the position of row r's first entry.
+
+    >>> _top_k(np.array([0, 3]), np.array([0, 0, 0, 1]), np.array([0.1, 0.5, 0.5, 0.2]), 2).tolist()
+    [False, True, True, True]
     """
-    m = m.copy()
-    m.eliminate_zeros()
-    m.sort_indices()
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((-m.data, rows))  # by row, weight desc; stable, so ties keep column order
-    rank = np.arange(order.shape[0]) - m.indptr[rows[order]]
-    top = order[rank < k]
-    return sparse.csr_matrix((np.ones(top.shape[0]), (rows[top], m.indices[top])), shape=m.shape)
+    order = np.lexsort((-values, rows))  # by row, value desc; stable, so ties keep entry order
+    top = order[np.arange(order.shape[0]) - starts[rows[order]] < k]
+    keep = np.zeros(values.shape[0], dtype=bool)
+    keep[top] = True
+    return keep
 
 
-def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
-    n = len(docs)
-    template, evidence, seg_doc = _sentence_flags(docs, config)
-    seg_len = np.concatenate([np.diff(d.offsets.astype(np.int64)) for d in docs])
-    tok_keep = np.repeat(~template, seg_len)
-    tok_doc = np.repeat(seg_doc, seg_len)[tok_keep]
-    terms = np.concatenate([d.terms for d in docs])[tok_keep]
-    vocab, col = np.unique(terms, return_inverse=True)
-    counts = sparse.csr_matrix((np.ones(terms.shape[0]), (tok_doc, col)), shape=(n, vocab.shape[0]))
-    counts.sum_duplicates()
-    df = np.bincount(counts.indices, minlength=vocab.shape[0])
-    idf = _idf(df, n, config.idf_prior)
-    kind = vocab >> KIND_SHIFT
-    tfidf = counts.copy()
-    tfidf.data = (1.0 + np.log(tfidf.data)) * idf[tfidf.indices]
-    binary = counts.copy()
-    binary.data = idf[binary.indices]
+def _row_sums(starts: np.ndarray, rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum of each row's values, as ``csr.sum(axis=1)`` takes it (``np.add.reduceat``), 0 for empty rows.
 
-    def select(m: sparse.csr_matrix, mask: np.ndarray) -> sparse.csr_matrix:
-        return _normalize_rows(m @ sparse.diags(mask.astype(np.float64)))
+    >>> _row_sums(np.array([0, 2, 2]), np.array([0, 0, 2]), np.array([1.0, 2.0, 5.0]), 3).tolist()
+    [3.0, 0.0, 5.0]
+    """
+    out = np.zeros(n)
+    if values.shape[0]:
+        full = np.flatnonzero(np.bincount(rows, minlength=n))
+        out[full] = np.add.reduceat(values, starts[full])
+    return out
 
-    words = select(tfidf, kind == WORD)
-    mass = counts.copy()
-    mass.data = np.sqrt(idf[mass.indices]) * ((kind == WORD) & (df >= 2))[mass.indices]
-    mass.eliminate_zeros()
-    entities = select(tfidf, kind == ENTITY)
-    has_entity = sparse.csr_matrix(counts @ sparse.diags((kind == ENTITY).astype(np.float64)))
-    has_entity.eliminate_zeros()
-    has_entity.data[:] = 1.0
-    top_entity = _top_per_row(sparse.csr_matrix(tfidf @ sparse.diags((kind == ENTITY).astype(np.float64))), 3)
-    numbers = select(binary, kind == NUMBER)
 
-    # Keys: the top TF-IDF terms of each row among those in 2..key_df_cap docs.
-    eligible = (df >= 2) & (df <= config.key_df_cap)
-    keys = _top_per_row(sparse.csr_matrix(tfidf @ sparse.diags(eligible.astype(np.float64))), config.keys_per_doc)
+def _inv_norms(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """``1 / norm`` of each row's vector (1 for an empty row), entries grouped by row.
 
-    # Titles: IDF among the documents that have one.
-    t_len = np.array([d.title.shape[0] for d in docs], dtype=np.int64)
-    t_terms = np.concatenate([d.title for d in docs])
-    t_vocab, t_col = np.unique(t_terms, return_inverse=True)
-    t_doc = np.repeat(np.arange(n), t_len)
-    t_df = np.bincount(t_col, minlength=t_vocab.shape[0])
-    t_idf = _idf(t_df, int((t_len > 0).sum()), config.idf_prior)
-    titles = _normalize_rows(sparse.csr_matrix((t_idf[t_col], (t_doc, t_col)), shape=(n, t_vocab.shape[0])))
+    The sum of squares is taken as the TF-IDF matrix's ``m.multiply(m).sum(axis=1)``
+    would, so the normalised values are the same bits as a whole matrix's.
 
+    >>> _inv_norms(np.array([0, 0, 2]), np.array([3.0, 4.0, 2.0]), 3).tolist()
+    [0.2, 1.0, 0.5]
+    """
+    counts = np.bincount(rows, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    norms = np.sqrt(_row_sums(starts, rows, values * values, n))
+    norms[norms == 0] = 1.0
+    return 1.0 / norms
+
+
+def _normalize_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty)."""
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
+
+
+def _scan(docs: Sequence[EventDoc], order: np.ndarray) -> dict[str, np.ndarray]:
+    """Everything of the documents but their terms, in ``order``: one pass, a block at a time."""
+    n = order.shape[0]
+    out = {
+        "n_segs": np.zeros(n, np.int64),
+        "n_terms": np.zeros(n, np.int64),
+        "t_len": np.zeros(n, np.int64),
+        "days": np.full(n, np.nan),
+        "years": np.full(n, np.nan),
+        "weekdays": np.zeros(n, np.int64),
+        "months": np.zeros(n, np.int64),
+    }
+    segs, seg_len, titles = [], [], []
+    for s in range(0, n, DOC_BLOCK):
+        block = [docs[k] for k in order[s : s + DOC_BLOCK].tolist()]
+        e = s + len(block)
+        out["n_segs"][s:e] = [d.segments.shape[0] for d in block]
+        out["n_terms"][s:e] = [d.terms.shape[0] for d in block]
+        out["t_len"][s:e] = [d.title.shape[0] for d in block]
+        out["days"][s:e] = [d.date.toordinal() if d.date else np.nan for d in block]
+        out["years"][s:e] = [d.year if d.year else np.nan for d in block]
+        out["weekdays"][s:e] = [d.weekdays for d in block]
+        out["months"][s:e] = [d.months for d in block]
+        segs.append(np.concatenate([d.segments for d in block]).astype(np.uint64, copy=False))
+        seg_len.append(np.concatenate([np.diff(d.offsets.astype(np.int64)) for d in block]))
+        titles.append(np.concatenate([d.title for d in block]).astype(np.uint32, copy=False))
+    out["segs"] = np.concatenate(segs) if segs else np.zeros(0, np.uint64)
+    out["seg_len"] = np.concatenate(seg_len) if seg_len else np.zeros(0, np.int64)
+    out["titles"] = np.concatenate(titles) if titles else np.zeros(0, np.uint32)
+    return out
+
+
+def _count_terms(docs: Sequence[EventDoc], order: np.ndarray, keep_token: np.ndarray,
+                 n_terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct terms and their counts per document, template tokens left out.
+
+    Returns term ids (uint32) and counts (the smallest unsigned type that
+    holds them) grouped by row, term ids ascending; entries per row; tokens
+    kept per row. ``keep_token`` has one flag per token of the batch.
+    """
+    n = order.shape[0]
+    bound = int(np.count_nonzero(keep_token))  # at least the entries; pages never written cost no memory
+    ids = np.empty(bound, np.uint32)
+    counts = np.empty(bound, np.uint8)
+    per_row = np.zeros(n, np.int64)
+    lengths = np.zeros(n)
+    tok_at = np.concatenate([[0], np.cumsum(n_terms)])
+    at = 0
+    for s in range(0, n, DOC_BLOCK):
+        block = [docs[k] for k in order[s : s + DOC_BLOCK].tolist()]
+        e = s + len(block)
+        keep = keep_token[tok_at[s] : tok_at[e]]
+        terms = np.concatenate([d.terms for d in block])[keep]
+        tok_doc = np.repeat(np.arange(e - s, dtype=np.uint64), n_terms[s:e])[keep]
+        lengths[s:e] = np.bincount(tok_doc.astype(np.int64), minlength=e - s)
+        code, c = np.unique((tok_doc << np.uint64(32)) | terms, return_counts=True)
+        per_row[s:e] = np.bincount((code >> np.uint64(32)).astype(np.int64), minlength=e - s)
+        if c.shape[0] and c.max() > np.iinfo(counts.dtype).max:
+            counts = counts.astype(np.promote_types(counts.dtype, np.min_scalar_type(c.max())))
+        ids[at : at + code.shape[0]] = code & np.uint64(0xFFFFFFFF)
+        counts[at : at + code.shape[0]] = c
+        at += code.shape[0]
+    ids.resize(at, refcheck=False)
+    counts.resize(at, refcheck=False)
+    return ids, counts, per_row, lengths
+
+
+def _doc_freq(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Term ids found in 2+ documents, ascending, and their document frequencies.
+
+    ``ids`` has one entry per (document, term). Holds one sorted copy of
+    ``ids``, and counts it a block at a time, so no array spans the whole
+    vocabulary (mostly terms of one document).
+
+    >>> [a.tolist() for a in _doc_freq(np.array([7, 3, 7, 9, 7, 9], np.uint32))]
+    [[7, 9], [3, 2]]
+    """
+    srt = np.sort(ids)
+    terms, dfs = [], []
+    last, carried = None, 0  # the block's last term may go on in the next block
+    for s in range(0, srt.shape[0], ENTRY_BLOCK):
+        u, c = np.unique(srt[s : s + ENTRY_BLOCK], return_counts=True)
+        if last is not None:
+            if u[0] == last:
+                c[0] += carried
+            elif carried >= 2:
+                terms.append(np.array([last], srt.dtype))
+                dfs.append(np.array([carried]))
+        keep = c[:-1] >= 2
+        terms.append(u[:-1][keep])
+        dfs.append(c[:-1][keep])
+        last, carried = u[-1], int(c[-1])
+    if last is not None and carried >= 2:
+        terms.append(np.array([last], srt.dtype))
+        dfs.append(np.array([carried]))
+    del srt
+    if not terms:
+        return np.zeros(0, ids.dtype), np.zeros(0, np.int32)
+    return np.concatenate(terms), np.concatenate(dfs).astype(np.int32)
+
+
+def _build(docs: Sequence[EventDoc], config: EventConfig, order: np.ndarray | None = None) -> _Batch:
+    """The batch of ``docs[order[k]]`` for k = 0, 1, ... (default: ``docs`` as given).
+
+    Reads the documents twice, a block at a time, and never holds them all:
+    ``docs`` may be a sequence that loads each document on access. The
+    largest transient is the (document, term) entries, about 5 bytes each,
+    plus one sorted copy of their term ids while document frequencies are
+    counted.
+    """
+    order = np.arange(len(docs)) if order is None else np.asarray(order, dtype=np.int64)
+    n = order.shape[0]
+    meta = _scan(docs, order)
+    seg_len = meta.pop("seg_len")
+    seg_doc = np.repeat(np.arange(n), meta.pop("n_segs"))
+    template, evidence = _sentence_flags(meta.pop("segs"), seg_len, seg_doc, n, config)
     ev_mask = evidence >= 0
     ev_ids, ev_col = np.unique(evidence[ev_mask], return_inverse=True)
     sentences = sparse.csr_matrix(
@@ -352,32 +466,193 @@ def _build(docs: Sequence[EventDoc], config: EventConfig) -> _Batch:
     )
     sentences.sum_duplicates()
     sentences.data[:] = 1.0
+    del evidence, ev_mask, ev_ids, ev_col, seg_doc
 
-    days = np.array([d.date.toordinal() if d.date else np.nan for d in docs], dtype=np.float64)
-    lengths = np.bincount(tok_doc, minlength=n).astype(np.float64)
-    years = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
-    weekdays = np.array([d.weekdays for d in docs], dtype=np.int64)
-    months = np.array([d.months for d in docs], dtype=np.int64)
+    # Titles: IDF among the documents that have one.
+    t_len = meta.pop("t_len")
+    t_vocab, t_col = np.unique(meta.pop("titles"), return_inverse=True)
+    t_doc = np.repeat(np.arange(n), t_len)
+    t_df = np.bincount(t_col, minlength=t_vocab.shape[0])
+    t_idf = _idf(t_df, int((t_len > 0).sum()), config.idf_prior)
+    titles = _normalize_rows(sparse.csr_matrix((t_idf[t_col], (t_doc, t_col)), shape=(n, t_vocab.shape[0])))
+    del t_vocab, t_col, t_doc, t_df, t_idf
+
+    keep_token = np.repeat(~template, seg_len)
+    del template, seg_len
+    ids, counts, per_row, lengths = _count_terms(docs, order, keep_token, meta.pop("n_terms"))
+    del keep_token
+
+    # Terms in one document only count in the norms and the main names, then
+    # go: no pair can share them.
+    shared, shared_df = _doc_freq(ids)
+    log_tf = np.concatenate([[0.0], 1.0 + np.log(np.arange(1, int(counts.max(initial=0)) + 1, dtype=np.float64))])
+    inv_norm = np.ones((3, n))
+    indptr = np.concatenate([[0], np.cumsum(per_row)])
+    cols = ids.view(np.int32)  # compacted in place: entry k is written at or before position k
+    key_r, key_c, top_r, top_c = [], [], [], []
+    written = 0
+    new_per_row = np.zeros(n, np.int64)
+    s = 0
+    while s < n:
+        e = min(max(int(np.searchsorted(indptr, indptr[s] + ENTRY_BLOCK, side="right")) - 1, s + 1), n)
+        lo, hi = indptr[s], indptr[e]
+        t = ids[lo:hi]
+        c = counts[lo:hi]
+        rows = np.repeat(np.arange(e - s), per_row[s:e])
+        by_term = np.argsort(t)  # sorted needles make the search several times faster
+        t_col = np.empty(t.shape[0], np.int64)
+        t_col[by_term] = np.searchsorted(shared, t[by_term])
+        del by_term
+        found = shared[np.minimum(t_col, shared.shape[0] - 1)] == t if shared.shape[0] else np.zeros(t.shape, bool)
+        t_df = np.ones(t.shape[0], np.int32)
+        t_df[found] = shared_df[t_col[found]]
+        idf = _idf(t_df, n, config.idf_prior)
+        tf = log_tf[c] * idf
+        kind = t >> KIND_SHIFT
+        for col, k, values in ((_WORDS, WORD, tf), (_NAMES, ENTITY, tf), (_NUMBERS, NUMBER, idf)):
+            m = (kind == k) & (values != 0)
+            inv_norm[col, s:e] = _inv_norms(rows[m], values[m], e - s)
+        # main names and keys: each row's largest TF-IDF among its names / its
+        # terms in 2..key_df_cap documents
+        for mask, size, out_r, out_c in (
+            ((kind == ENTITY) & (tf != 0), 3, top_r, top_c),
+            (found & (t_df <= config.key_df_cap) & (tf != 0), config.keys_per_doc, key_r, key_c),
+        ):
+            r = rows[mask]
+            r_starts = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=e - s))[:-1]])
+            top = _top_k(r_starts, r, tf[mask], size) & found[mask]
+            out_r.append(r[top] + s)
+            out_c.append(t_col[mask][top].astype(np.int32))
+        new_cols = t_col[found].astype(np.int32)
+        new_counts = c[found]
+        new_per_row[s:e] = np.bincount(rows[found], minlength=e - s)
+        cols[written : written + new_cols.shape[0]] = new_cols
+        counts[written : written + new_cols.shape[0]] = new_counts
+        written += new_cols.shape[0]
+        s = e
+    del cols, t, c
+    ids.resize(written, refcheck=False)
+    counts.resize(written, refcheck=False)
+    terms = sparse.csr_matrix(
+        (counts, ids.view(np.int32), np.concatenate([[0], np.cumsum(new_per_row)])), shape=(n, shared.shape[0])
+    )
+
+    def binary(r: list[np.ndarray], c: list[np.ndarray]) -> sparse.csr_matrix:
+        r_all = np.concatenate(r) if r else np.zeros(0, np.int64)
+        c_all = np.concatenate(c) if c else np.zeros(0, np.int32)
+        return sparse.csr_matrix((np.ones(r_all.shape[0]), (r_all, c_all)), shape=(n, shared.shape[0]))
+
     return _Batch(
-        words=words,
-        mass=mass,
-        entities=entities,
-        has_entity=has_entity,
-        top_entity=top_entity,
-        numbers=numbers,
+        terms=terms,
+        vocab=shared,
+        idf=_idf(shared_df, n, config.idf_prior),
+        kind=(shared >> KIND_SHIFT).astype(np.uint8),
+        log_tf=log_tf,
+        inv_norm=inv_norm,
+        top_entity=binary(top_r, top_c),
         titles=titles,
         sentences=sentences,
-        keys=keys,
-        weights=tfidf,
-        vocab=vocab,
-        days=days,
-        years=years,
+        keys=binary(key_r, key_c),
+        days=meta["days"],
+        years=meta["years"],
         has_title=t_len > 0,
         lengths=lengths,
-        weekdays=weekdays,
-        months=months,
+        weekdays=meta["weekdays"],
+        months=meta["months"],
         n_keys=config.keys_per_doc,
     )
+
+
+# The vectors derived from _Batch.terms, by name: which entries, and their values.
+_DERIVED = ("words", "mass", "entities", "has_entity", "numbers", "weights")
+
+
+def _derive(batch: _Batch, cols: np.ndarray, counts: np.ndarray, inv: np.ndarray) -> dict[str, tuple]:
+    """(entry mask, values) of each vector in :data:`_DERIVED`, for entries of ``terms``.
+
+    ``inv`` is ``inv_norm`` of each entry's row, (3, entries). Values are those of
+    the batch's TF-IDF matrices, bit for bit: ``words`` and ``entities``
+    are unit sublinear TF-IDF, ``numbers`` unit IDF, ``mass`` sqrt(IDF) of
+    content words, ``has_entity`` 1 per name, ``weights`` the raw TF-IDF of
+    every term (explanations rank shared terms by it). Zero values are left
+    out, as a sparse product would leave them out.
+    """
+    kind = batch.kind[cols]
+    idf = batch.idf[cols]
+    tf = batch.log_tf[counts] * idf
+    word, entity, number = kind == WORD, kind == ENTITY, kind == NUMBER
+    out = {}
+    m = word & (tf != 0)
+    out["words"] = m, inv[_WORDS][m] * tf[m]
+    m = word & (idf != 0)
+    out["mass"] = m, np.sqrt(idf[m])
+    m = entity & (tf != 0)
+    out["entities"] = m, inv[_NAMES][m] * tf[m]
+    out["has_entity"] = entity, np.ones(int(entity.sum()))
+    m = number & (idf != 0)
+    out["numbers"] = m, inv[_NUMBERS][m] * idf[m]
+    out["weights"] = np.ones(cols.shape[0], dtype=bool), tf
+    return out
+
+
+def _row_vectors(batch: _Batch, k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(columns, values) of row ``k`` of each vector in :data:`_DERIVED`."""
+    cols, counts = _row(batch.terms, k)
+    inv = np.repeat(batch.inv_norm[:, k : k + 1], cols.shape[0], axis=1)
+    return {name: (cols[m], v) for name, (m, v) in _derive(batch, cols, counts, inv).items()}
+
+
+def _vectors(batch: _Batch, rows: np.ndarray) -> dict[str, sparse.csr_matrix]:
+    """Rows ``rows`` of each vector in :data:`_DERIVED` but ``weights``, as sparse matrices."""
+    sub = batch.terms[rows]
+    inv = np.repeat(batch.inv_norm[:, rows], np.diff(sub.indptr), axis=1)
+    out = {}
+    for name, (m, v) in _derive(batch, sub.indices, sub.data, inv).items():
+        if name != "weights":
+            indptr = np.concatenate([[0], np.cumsum(m, dtype=np.int32)])[sub.indptr]
+            out[name] = sparse.csr_matrix((v, sub.indices[m], indptr), shape=sub.shape)
+    return out
+
+
+# Dot products pair_features needs, by name.
+_DOTS = ("words", "entities", "numbers", "titles", "sentences", "keys", "mass", "top_ij", "top_ji")
+
+
+def _pair_dots(batch: _Batch, i: np.ndarray, j: np.ndarray, direct: bool) -> dict[str, np.ndarray]:
+    """The products in :data:`_DOTS` for the pairs ``(i[k], j[k])``.
+
+    ``direct`` takes each pair on its own (cheap for the few pairs of an
+    explanation); otherwise whole sparse rows are multiplied. The two sum a
+    row's products in different orders, so they can differ in the last bit;
+    which one a pair gets depends only on the size of the whole request.
+    """
+    stored = {"titles": batch.titles, "sentences": batch.sentences, "keys": batch.keys}
+    if not direct:
+        # each row once: candidate pairs repeat rows (they come sorted by i)
+        rows, at = np.unique(np.concatenate([i, j]), return_inverse=True)
+        at_i, at_j = at[: i.shape[0]], at[i.shape[0] :]
+        v = _vectors(batch, rows)
+        out = {name: _rowdot(v[name][at_i], v[name][at_j]) for name in ("words", "entities", "numbers", "mass")}
+        out.update({name: _rowdot(m[i], m[j]) for name, m in stored.items()})
+        out["top_ij"] = _rowdot(batch.top_entity[i], v["has_entity"][at_j])
+        out["top_ji"] = _rowdot(batch.top_entity[j], v["has_entity"][at_i])
+        return out
+    out = {name: np.zeros(i.shape[0]) for name in _DOTS}
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist())):
+        for name, value in _direct_dots(batch, a, b, _row_vectors(batch, a), _row_vectors(batch, b)).items():
+            out[name][k] = value
+    return out
+
+
+def _direct_dots(batch: _Batch, a: int, b: int, va: dict, vb: dict) -> dict[str, float]:
+    """The products in :data:`_DOTS` of rows ``a`` and ``b``, given their :func:`_row_vectors`."""
+    out = {name: _dot(va[name], vb[name]) for name in ("words", "entities", "numbers", "mass")}
+    for name in ("titles", "sentences", "keys"):
+        m = getattr(batch, name)
+        out[name] = _dot(_row(m, a), _row(m, b))
+    out["top_ij"] = _dot(_row(batch.top_entity, a), vb["has_entity"])
+    out["top_ji"] = _dot(_row(batch.top_entity, b), va["has_entity"])
+    return out
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
@@ -406,50 +681,96 @@ def _bit_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pair_features(batch: _Batch, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Feature matrix (pairs x :data:`FEATURES`) for rows ``i[k]``, ``j[k]`` of a batch."""
-    gap = np.abs(batch.days[i] - batch.days[j])
+    """Feature matrix (pairs x :data:`FEATURES`) for rows ``i[k]``, ``j[k]`` of a batch.
+
+    Works through the pairs a block at a time, so memory does not grow with
+    their number beyond the result; the result does not depend on the block size.
+    """
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    x = np.empty((i.shape[0], len(FEATURES)))
+    direct = i.shape[0] <= DIRECT_MAX
+    for s in range(0, i.shape[0], PAIR_BLOCK):
+        a, b = i[s : s + PAIR_BLOCK], j[s : s + PAIR_BLOCK]
+        x[s : s + a.shape[0]] = _features(batch, a, b, _pair_dots(batch, a, b, direct))
+    return x
+
+
+def _features(batch: _Batch, a: np.ndarray, b: np.ndarray, d: dict[str, np.ndarray]) -> np.ndarray:
+    """:data:`FEATURES` of the pairs ``(a[k], b[k])`` from their dot products ``d`` (see :data:`_DOTS`)."""
+    gap = np.abs(batch.days[a] - batch.days[b])
     has_dates = ~np.isnan(gap)
-    year_gap = np.abs(batch.years[i] - batch.years[j])
+    year_gap = np.abs(batch.years[a] - batch.years[b])
     has_years = ~np.isnan(year_gap)
-    cos_words = _rowdot(batch.words, i, j)
-    cos_entities = _rowdot(batch.entities, i, j)
     return np.column_stack(
         [
-            cos_words,
-            cos_entities,
-            _rowdot(batch.numbers, i, j),
-            _rowdot(batch.titles, i, j),
-            np.log1p(_rowdot(batch.sentences, i, j)),
+            d["words"],
+            d["entities"],
+            d["numbers"],
+            d["titles"],
+            np.log1p(d["sentences"]),
             np.where(has_dates, np.log1p(np.nan_to_num(gap)), 0.0),
             has_dates.astype(np.float64),
-            (batch.has_title[i] & batch.has_title[j]).astype(np.float64),
-            _rowdot(batch.keys, i, j) / batch.n_keys,
-            np.log1p(np.minimum(batch.lengths[i], batch.lengths[j])),
-            cos_words * cos_entities,
+            (batch.has_title[a] & batch.has_title[b]).astype(np.float64),
+            d["keys"] / batch.n_keys,
+            np.log1p(np.minimum(batch.lengths[a], batch.lengths[b])),
+            d["words"] * d["entities"],
             np.where(has_years, np.log1p(np.nan_to_num(year_gap)), 0.0),
             has_years.astype(np.float64),
-            np.log1p(_rowdot(batch.mass, i, j)),
-            (_rowdot(batch.top_entity, i, j, other=batch.has_entity)
-             + _rowdot(batch.top_entity, j, i, other=batch.has_entity)) / 6.0,
-            *_bit_overlap(batch.weekdays[i], batch.weekdays[j]),
-            *_bit_overlap(batch.months[i], batch.months[j]),
+            np.log1p(d["mass"]),
+            (d["top_ij"] + d["top_ji"]) / 6.0,
+            *_bit_overlap(batch.weekdays[a], batch.weekdays[b]),
+            *_bit_overlap(batch.months[a], batch.months[b]),
         ]
     )
 
 
 def _score(x: np.ndarray, config: EventConfig) -> np.ndarray:
-    return sigmoid(x @ np.asarray(config.pair_weights) + config.pair_bias)
+    """Logistic pair scores of a feature matrix.
+
+    The weighted sum runs over the features in order (a running sum), row
+    by row, so a pair's score does not depend on which other pairs are
+    scored with it (a BLAS matrix-vector product rounds differently by
+    block and thread).
+
+    >>> round(float(_score(np.zeros((1, len(FEATURES))), EventConfig())[0]), 6)
+    0.000609
+    """
+    z = np.cumsum(x * np.asarray(config.pair_weights), axis=1)[:, -1] if x.shape[0] else np.zeros(0)
+    return sigmoid(z + config.pair_bias)
+
+
+def _sharing(m: sparse.csr_matrix, minimum: int) -> np.ndarray:
+    """Codes ``i * n + j`` (in no order) of the row pairs ``i < j`` of binary ``m`` sharing ``minimum``+ columns.
+
+    ``m @ m.T`` a block of rows at a time, each block holding about
+    ``PRODUCT_BLOCK`` products, so memory stays bounded however common the
+    columns are.
+
+    >>> m = sparse.csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]]))
+    >>> sorted(_sharing(m, 2).tolist()), sorted(_sharing(m, 1).tolist())
+    ([1, 5], [1, 2, 5])
+    """
+    n = m.shape[0]
+    mt = m.T.tocsr()
+    # products row i contributes: the documents of each of its columns
+    work = np.concatenate([[0], np.cumsum(np.diff(mt.indptr)[m.indices])])[m.indptr]
+    codes = []
+    s = 0
+    while s < n:
+        e = min(max(int(np.searchsorted(work, work[s] + PRODUCT_BLOCK, side="right")) - 1, s + 1), n)
+        block = (m[s:e] @ mt).tocoo()
+        row = block.row.astype(np.int64) + s
+        keep = (block.col > row) & (block.data >= minimum)
+        codes.append(row[keep] * n + block.col[keep])
+        s = e
+    return np.concatenate(codes) if codes else np.zeros(0, np.int64)
 
 
 def _candidates(batch: _Batch, config: EventConfig) -> tuple[np.ndarray, np.ndarray]:
     """Unique pairs ``i < j`` sharing enough keys or a sentence (sparse products only)."""
     n = np.int64(batch.keys.shape[0])
-    shared = sparse.triu(batch.keys @ batch.keys.T, k=1).tocoo()
-    keep = shared.data >= config.min_shared_keys
-    i, j = shared.row[keep].astype(np.int64), shared.col[keep].astype(np.int64)
-    sent = sparse.triu(batch.sentences @ batch.sentences.T, k=1).tocoo()
     # Pair codes i * n + j in int64: sparse indices are int32 and n * n overflows them.
-    pairs = np.unique(np.concatenate([i * n + j, sent.row.astype(np.int64) * n + sent.col.astype(np.int64)]))
+    pairs = np.unique(np.concatenate([_sharing(batch.keys, config.min_shared_keys), _sharing(batch.sentences, 1)]))
     return pairs // n, pairs % n
 
 
@@ -491,18 +812,42 @@ def average_linkage(
     >>> average_linkage(4, np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([.9, .8, .1]), 0.5).tolist()
     [0, 0, 2, 3]
     """
-    adj: list[dict[int, float]] = [{} for _ in range(n)]
-    for a, b, w in zip(i.tolist(), j.tolist(), s.tolist()):
-        adj[a][b] = adj[a].get(b, 0.0) + w
-        adj[b][a] = adj[b].get(a, 0.0) + w
+    # Memory: one int object per item, shared by every structure below; a
+    # pair's score object is shared by both ends' entries; items without
+    # pairs get no dict; the pairs that may start a merge wait in sorted
+    # arrays, and only the averages of merged clusters go through a heap.
+    nodes = list(range(n))
+    adj: list[dict[int, float] | None] = [None] * n
+    for a, b, w in zip(map(nodes.__getitem__, i.tolist()), map(nodes.__getitem__, j.tolist()), s.tolist()):
+        for x, y in ((a, b), (b, a)):
+            d = adj[x]
+            if d is None:
+                adj[x] = {y: w}
+            else:
+                d[y] = d[y] + w if y in d else w
     size = [1] * n
     inside = [0.0] * n  # sum of pair scores within each cluster
     version = [0] * n
-    heap = [(-w, a, b, 0, 0) for a, b, w in zip(i.tolist(), j.tolist(), s.tolist()) if w >= threshold]
-    heapq.heapify(heap)
-    root = list(range(n))
-    while heap:
-        neg, a, b, va, vb = heapq.heappop(heap)
+    strong = np.flatnonzero(s >= threshold)
+    strong = strong[np.lexsort((j[strong], i[strong], -s[strong]))]  # the order of (-score, a, b)
+    first_w, first_a, first_b = s[strong], i[strong], j[strong]
+    del strong
+    heap: list[tuple] = []
+    root = nodes.copy()
+    at = 0
+    while True:
+        # pop the smallest of the first pairs' next and the heap's top, as one heap of both would
+        if at < first_w.shape[0]:
+            entry = (-float(first_w[at]), nodes[first_a[at]], nodes[first_b[at]], 0, 0)
+            if heap and heap[0] < entry:
+                entry = heapq.heappop(heap)
+            else:
+                at += 1
+        elif heap:
+            entry = heapq.heappop(heap)
+        else:
+            break
+        neg, a, b, va, vb = entry
         if -neg < threshold:
             break
         if root[a] != a or root[b] != b or version[a] != va or version[b] != vb:
@@ -548,19 +893,36 @@ def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
         i, j = (k.astype(np.int64) for k in np.triu_indices(n, k=1))
     else:
         i, j = _candidates(batch, config)
-    s = score(i, j) if len(i) else np.zeros(0)
+    s = _score_blocks(score, i, j)
     keep = s >= config.edge_threshold
     known = i * np.int64(n) + j  # sorted pair codes, scored already
-    i, j = _complete(n, i[keep], j[keep], config.complete_max)
+    i, j = i[keep], j[keep]
+    i, j = _complete(n, i, j, config.complete_max)
     codes = i * np.int64(n) + j
     at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
     found = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
-    s_all = np.zeros(len(codes))
+    del known, codes
+    s_all = np.zeros(len(found))
     s_all[found] = s[at[found]]
+    del s, at
     if (~found).any():
-        s_all[~found] = score(i[~found], j[~found])
-    s = s_all
-    return average_linkage(n, i, j, s, config.link_threshold, config.cohesion, config.cohesion_size)
+        s_all[~found] = _score_blocks(score, i[~found], j[~found])
+    return average_linkage(n, i, j, s_all, config.link_threshold, config.cohesion, config.cohesion_size)
+
+
+def _score_blocks(score, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``score(i, j)`` by blocks of about ``SCORE_BLOCK`` pairs, so the feature matrices stay small.
+
+    A block never has ``DIRECT_MAX`` pairs or fewer unless the whole request
+    has: every pair then gets the path it would get in one call.
+    """
+    size = max(SCORE_BLOCK, DIRECT_MAX + 1)
+    if len(i) <= size:
+        return score(i, j) if len(i) else np.zeros(0)
+    edges = [*range(0, len(i), size), len(i)]
+    if edges[-1] - edges[-2] <= DIRECT_MAX:
+        del edges[-2]
+    return np.concatenate([score(i[a:b], j[a:b]) for a, b in itertools.pairwise(edges)])
 
 
 class EventClusters:
@@ -571,15 +933,23 @@ class EventClusters:
             smallest index among its members.
     """
 
-    __slots__ = ("_batch", "_config", "_docs", "_pos", "labels")
+    __slots__ = ("_batch", "_config", "_names", "_pos", "_rows", "labels")
 
-    def __init__(self, labels: list[int], docs: Sequence[EventDoc], batch: _Batch | None, pos: np.ndarray,
-                 config: EventConfig) -> None:
+    def __init__(self, labels: list[int], names: Callable[[int], Iterable[tuple[int, str]]], batch: _Batch | None,
+                 pos: np.ndarray, config: EventConfig) -> None:
         self.labels = labels
-        self._docs = docs
+        self._names = names  # input index -> the document's (term id, text) names
         self._batch = batch
         self._pos = pos  # input index -> canonical row
         self._config = config
+        self._rows: dict[int, dict] = {}  # recent rows' _row_vectors: a cluster's canonical recurs
+
+    def _row_vectors(self, row: int) -> dict:
+        if row not in self._rows:
+            if len(self._rows) >= 64:
+                self._rows.clear()
+            self._rows[row] = _row_vectors(self._batch, row)
+        return self._rows[row]
 
     def explain(self, i: int, j: int) -> tuple[float, dict]:
         """Score in [0, 1] of docs ``i`` and ``j`` and the evidence behind it.
@@ -591,15 +961,17 @@ class EventClusters:
         b = self._batch
         if b is None:
             return 1.0, {}
-        a, c = np.array([self._pos[i]]), np.array([self._pos[j]])
-        x = pair_features(b, a, c)
+        a, c = int(self._pos[i]), int(self._pos[j])
+        row_a, row_c = self._row_vectors(a), self._row_vectors(c)
+        dots = _direct_dots(b, a, c, row_a, row_c)  # what pair_features computes for one pair
+        x = _features(b, np.array([a]), np.array([c]), {k: np.array([v]) for k, v in dots.items()})
         score = float(_score(x, self._config)[0])
-        (ia, va), (ic, vc) = _row(b.weights, int(a[0])), _row(b.weights, int(c[0]))
+        (ia, va), (ic, vc) = row_a["weights"], row_c["weights"]
         common, xa, xc = np.intersect1d(ia, ic, assume_unique=True, return_indices=True)
         ranked = common[np.lexsort((common, -(va[xa] * vc[xc])))]
         names: dict[int, str] = {}
-        for d in (self._docs[i], self._docs[j]):
-            names.update(d.names)
+        for k in (i, j):
+            names.update(self._names(k))
         entity_bit = ENTITY << KIND_SHIFT
         words, ents, nums = [], [], []
         for colid in ranked.tolist():
@@ -613,7 +985,7 @@ class EventClusters:
                 ents.append(names[t])
             elif kind == NUMBER and len(nums) < 5 and t in names:
                 nums.append(names[t])
-        gap = b.days[a[0]] - b.days[c[0]]
+        gap = b.days[a] - b.days[c]
         evidence = {
             "cosine": round(float(x[0, 0]), 4),
             "entity_cosine": round(float(x[0, 1]), 4),
@@ -626,12 +998,21 @@ class EventClusters:
         return score, evidence
 
 
-def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None) -> EventClusters:
+def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None, *,
+                   names: Callable[[int], Iterable[tuple[int, str]]] | None = None) -> EventClusters:
     """Partition representatives into same-event clusters.
+
+    Memory: the documents are read three times in order, a block at a time,
+    and never held together, so ``docs`` may load each one on access (the
+    pipeline reads them back from its spool). What stays is the compact
+    batch that explanations use.
 
     Args:
         docs: one :class:`EventDoc` per copy cluster.
         config: thresholds; defaults to ``EventConfig()``.
+        names: ``names(i)`` gives the ``names`` of ``docs[i]``; only
+            explanations read them. Defaults to ``docs[i].names``; a caller
+            whose ``docs`` leave the names out to load faster passes this.
 
     Returns:
         The labels (smallest member index per cluster) and an explainer.
@@ -643,17 +1024,23 @@ def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None) 
     [0, 0, 2]
     """
     config = config or EventConfig()
+    if names is None:
+
+        def names(k: int) -> Iterable[tuple[int, str]]:
+            return docs[k].names
+
     n = len(docs)
     if n == 0:
-        return EventClusters([], docs, None, np.zeros(0, np.int64), config)
-    keys = [_doc_key(d) for d in docs]
-    order = np.array(sorted(range(n), key=lambda k: (keys[k], k)), dtype=np.int64)
+        return EventClusters([], names, None, np.zeros(0, np.int64), config)
+    keys = [_doc_key(docs[k]) for k in range(n)]
+    order = np.array([k for _, k in sorted(zip(keys, range(n)))], dtype=np.int64)
+    del keys
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    batch = _build([docs[k] for k in order], config)
+    batch = _build(docs, config, order)
     root = _partition(batch, config, lambda i, j: _score(pair_features(batch, i, j), config))
     # Name each cluster by its smallest input index.
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, root, order)
     labels = smallest[root[pos]].tolist()
-    return EventClusters(labels, docs, batch, pos, config)
+    return EventClusters(labels, names, batch, pos, config)

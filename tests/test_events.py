@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
 import json
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup
+from dedup import events as ev
 from dedup.errors import ConfigError
 from dedup.events import FEATURES, EventConfig, EventDoc, cluster_events, event_doc
 from dedup.strip import strip_text
@@ -228,6 +233,142 @@ def test_large_batch_uses_index_and_is_order_independent():
     # Every copy of WIRE lands in one cluster.
     wire = [i for i, t in enumerate(POOL * 6) if t == WIRE]
     assert len({cluster_events(docs, config).labels[i] for i in wire}) == 1
+
+
+# --- memory: blocks and documents read on access -----------------------------------
+
+
+def _mixed_docs() -> list[EventDoc]:
+    """More than complete_max=8 documents: the candidate index, several blocks."""
+    return _pool_docs() * 3 + [event_doc(strip_text(t).text) for t in seed_texts()]
+
+
+def _everything(docs: list[EventDoc], config: EventConfig) -> tuple:
+    result = cluster_events(docs, config)
+    keys = [ev._doc_key(d) for d in docs]
+    order = sorted(range(len(docs)), key=lambda k: (keys[k], k))
+    batch = ev._build(docs, config, order)
+    i, j = ev._candidates(batch, config)
+    # the partition's path: pairs scored a block at a time
+    features = ev._score_blocks(lambda a, b: ev.pair_features(batch, a, b), i, j)
+    scores = ev._score_blocks(lambda a, b: ev._score(ev.pair_features(batch, a, b), config), i, j)
+    explained = [result.explain(a, b) for a, b in itertools.combinations(range(0, len(docs), 3), 2)]
+    return result.labels, i, j, features, scores, explained
+
+
+def test_block_sizes_bound_memory_but_change_no_bit(monkeypatch):
+    """Documents, term entries, pairs and products are worked through in blocks; any sizes give the same bits."""
+    docs, config = _mixed_docs(), EventConfig(complete_max=8)
+    labels, i, j, x, scores, explained = _everything(docs, config)
+    assert len(i) > 40 and len(set(labels)) < len(docs)
+    for name, size in (("DOC_BLOCK", 3), ("ENTRY_BLOCK", 7), ("PAIR_BLOCK", 2), ("SCORE_BLOCK", 5),
+                       ("PRODUCT_BLOCK", 4)):
+        monkeypatch.setattr(ev, name, size)
+    small = _everything(docs, config)
+    assert small[0] == labels
+    assert np.array_equal(small[1], i) and np.array_equal(small[2], j)
+    assert np.array_equal(small[3], x) and np.array_equal(small[4], scores)  # bit for bit, not approximately
+    assert small[5] == explained
+
+
+def test_documents_may_be_read_on_access_with_their_names_apart():
+    """The pipeline serves the documents from its spool without names, and the names only to explanations."""
+    docs = _pool_docs()
+
+    class Spooled:
+        reads = 0
+
+        def __len__(self) -> int:
+            return len(docs)
+
+        def __getitem__(self, k: int) -> EventDoc:
+            Spooled.reads += 1
+            return dataclasses.replace(docs[k], names=())
+
+    asked: list[int] = []
+
+    def names(k: int):
+        asked.append(k)
+        return docs[k].names
+
+    whole = cluster_events(docs)
+    spooled = cluster_events(Spooled(), names=names)
+    assert spooled.labels == whole.labels
+    assert not asked and Spooled.reads <= 3 * len(docs)  # a few passes, never one document at a time at random
+    wire, copy = POOL.index(WIRE), POOL.index(WIRE_COPY)
+    assert spooled.explain(wire, copy) == whole.explain(wire, copy)
+    assert sorted(asked) == [wire, copy] and whole.explain(wire, copy)[1]["shared_terms"]
+
+
+def test_pipeline_explanations_name_shared_words(seed_records):
+    """The pipeline reads names back from its spool for the explanations it writes."""
+    out = dedup.run(seed_records, dedup.Config())
+    evidence = [m["evidence"] for r in out.records for m in r["provenance"]["members"] if "evidence" in m]
+    assert evidence and all(e["shared_terms"] for e in evidence)
+
+
+def _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size):
+    """Average linkage by brute force over every pair of clusters, as average_linkage's docstring says."""
+    score: dict[tuple[int, int], float] = {}
+    for a, b, w in pairs:
+        key = (min(a, b), max(a, b))
+        score[key] = score.get(key, 0.0) + w
+    members = {k: [k] for k in range(n)}
+
+    def total(x, y):
+        return sum(score.get((min(a, b), max(a, b)), 0.0) for a in members[x] for b in members[y])
+
+    def inside(c):
+        return sum(score.get((a, b), 0.0) for a, b in itertools.combinations(sorted(members[c]), 2))
+
+    while True:
+        best = None
+        for x, y in itertools.combinations(sorted(members), 2):
+            avg = total(x, y) / (len(members[x]) * len(members[y]))
+            if avg < threshold:
+                continue
+            if cohesion > 0 and min(len(members[x]), len(members[y])) >= cohesion_size:
+                tight = min(inside(c) / (len(members[c]) * (len(members[c]) - 1) / 2) for c in (x, y))
+                if avg < cohesion * tight:
+                    continue
+            if best is None or avg > best[0]:
+                best = (avg, x, y)
+        if best is None:
+            break
+        _, x, y = best
+        members[x] += members.pop(y)
+    root = [0] * n
+    for r, group in members.items():
+        for k in group:
+            root[k] = r
+    return root
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(2, 9).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.integers(1, 8)), max_size=24),
+        )
+    ),
+    st.sampled_from([0.25, 0.5]),
+    st.sampled_from([0.0, 0.6, 0.9]),
+    st.sampled_from([2, 3]),
+)
+def test_average_linkage_matches_brute_force(graph, threshold, cohesion, cohesion_size):
+    """Scores in eighths add up exactly in any order, so ties and thresholds are compared exactly.
+
+    Pairs are unique with ``i < j``, as the tier passes them.
+    """
+    n, raw = graph
+    unique = {(min(a, b), max(a, b)): w for a, b, w in raw if a != b}
+    pairs = [(a, b, w / 8) for (a, b), w in sorted(unique.items())]
+    i = np.array([p[0] for p in pairs], dtype=np.int64)
+    j = np.array([p[1] for p in pairs], dtype=np.int64)
+    s = np.array([p[2] for p in pairs], dtype=np.float64)
+    got = ev.average_linkage(n, i, j, s, threshold, cohesion, cohesion_size).tolist()
+    assert got == _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size)
 
 
 # --- robustness -------------------------------------------------------------------
