@@ -92,21 +92,13 @@ def rule_of(line: str) -> str | None:
     """
     if not _HAS_WORD.search(line):
         return "no_words"
-    if len(line) > _LONGEST_RULE_CHARS and len(line.split()) > _LONGEST_RULE_WORDS:
-        return None  # longer than any rule allows: skip the regex (same answer, cheaper)
-    m = _RULES.match(line)
-    if m is None:
-        return None
-    rule = m.lastgroup or "rule"
-    if len(line.split()) > _MAX_WORDS.get(rule, 30):
-        return None
-    return rule
+    return _rule_of_worded(line)
 
 
 def _rule_of_worded(line: str) -> str | None:
     """:func:`rule_of` for a line known to contain a word character."""
     if len(line) > _LONGEST_RULE_CHARS and len(line.split()) > _LONGEST_RULE_WORDS:
-        return None
+        return None  # longer than any rule allows: skip the regex (same answer, cheaper)
     m = _RULES.match(line)
     if m is None:
         return None
