@@ -144,3 +144,8 @@ def test_dispatch_matches_full_alternation_on_case_lines():
 def test_dispatch_matches_full_alternation(first, rest):
     line = first + rest
     assert _answer(_matcher.match(line)) == _answer(_full.match(line))
+
+
+def test_sentence_end_skips_closing_quotes():
+    rows = line_rows(['He said "no."', "Related Posts", "”", "(Reuters)", "Is it over?)"])
+    assert rows[:, 2].tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]

@@ -55,8 +55,6 @@ CTA_WORDS = frozenset(
     """.split()
 )
 
-_WORD = re.compile(r"\w+")
-_SEP = re.compile(r"[|»›·•/>]")
 _SENT_INSIDE = re.compile(r"[.!?][\"”’)]?[ \t]+[\"“‘(]?\w")
 _URLISH = re.compile(r"https?:|www\.|\.com\b|@\w")
 _QUOTES = frozenset("\"“”«»„")
@@ -109,18 +107,6 @@ CONTEXT_FEATURES = (
 )
 
 FEATURES = LINE_FEATURES + CONTEXT_FEATURES
-
-
-def _ends_sentence(line: str) -> bool:
-    """True when the line ends like a sentence, closing quotes allowed.
-
-    >>> _ends_sentence('He said "no."'), _ends_sentence("Related Posts")
-    (True, False)
-    """
-    i = len(line) - 1
-    while i > 0 and line[i] in _CLOSERS:
-        i -= 1
-    return i >= 0 and line[i] in _END_SENT
 
 
 #: Character classes, as bit flags in a table indexed by code point.
