@@ -992,7 +992,7 @@ class EventClusters:
             "shared_terms": words,
             "shared_entities": ents,
             "shared_numbers": nums,
-            "shared_sentences": int(round(math.expm1(x[0, 4]))),
+            "shared_sentences": round(math.expm1(x[0, 4])),
             "date_gap_days": None if math.isnan(gap) else int(abs(gap)),
         }
         return score, evidence

@@ -142,7 +142,7 @@ def test_wire_copy_rewrite_and_follow_up_are_one_event():
     ]
     result = cluster_events(docs)
     assert partition(result.labels) == {frozenset({0, 2, 3}), frozenset({1})}
-    score, evidence = result.explain(0, 3)
+    _, evidence = result.explain(0, 3)
     assert evidence["date_gap_days"] == 3
     assert "alfarelos" in evidence["shared_entities"]
 
