@@ -307,7 +307,7 @@ def test_pipeline_explanations_name_shared_words(seed_records):
     assert evidence and all(e["shared_terms"] for e in evidence)
 
 
-def _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size):
+def _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size, agree=None, agree_size=2):
     """Average linkage by brute force over every pair of clusters, as average_linkage's docstring says."""
     score: dict[tuple[int, int], float] = {}
     for a, b, w in pairs:
@@ -331,6 +331,9 @@ def _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size):
                 tight = min(inside(c) / (len(members[c]) * (len(members[c]) - 1) / 2) for c in (x, y))
                 if avg < cohesion * tight:
                     continue
+            big = min(len(members[x]), len(members[y])) >= agree_size
+            if agree is not None and big and not agree(sorted(members[x]), sorted(members[y])):
+                continue
             if best is None or avg > best[0]:
                 best = (avg, x, y)
         if best is None:
@@ -355,11 +358,14 @@ def _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size):
     st.sampled_from([0.25, 0.5]),
     st.sampled_from([0.0, 0.6, 0.9]),
     st.sampled_from([2, 3]),
+    st.sampled_from([None, 2, 3]),
 )
-def test_average_linkage_matches_brute_force(graph, threshold, cohesion, cohesion_size):
+def test_average_linkage_matches_brute_force(graph, threshold, cohesion, cohesion_size, agree_size):
     """Scores in eighths add up exactly in any order, so ties and thresholds are compared exactly.
 
-    Pairs are unique with ``i < j``, as the tier passes them.
+    Pairs are unique with ``i < j``, as the tier passes them. The ``agree``
+    check stands for the number agreement: any function of the two member
+    sets (here: their sums have the same parity).
     """
     n, raw = graph
     unique = {(min(a, b), max(a, b)): w for a, b, w in raw if a != b}
@@ -367,8 +373,32 @@ def test_average_linkage_matches_brute_force(graph, threshold, cohesion, cohesio
     i = np.array([p[0] for p in pairs], dtype=np.int64)
     j = np.array([p[1] for p in pairs], dtype=np.int64)
     s = np.array([p[2] for p in pairs], dtype=np.float64)
-    got = ev.average_linkage(n, i, j, s, threshold, cohesion, cohesion_size).tolist()
-    assert got == _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size)
+    agree = None if agree_size is None else (lambda a, b: sum(a) % 2 == sum(b) % 2)
+    size = agree_size or 2
+    got = ev.average_linkage(n, i, j, s, threshold, cohesion, cohesion_size, agree, size).tolist()
+    assert got == _naive_average_linkage(n, pairs, threshold, cohesion, cohesion_size, agree, size)
+
+
+PATCH = (
+    "Microsoft shipped an emergency fix for Internet Explorer {v} after attackers used a hole in the "
+    "browser; about {n} million computers were exposed, researchers said, {d} days after it was found in {y}."
+)
+
+
+def test_number_agreement_keeps_look_alike_clusters_apart():
+    """Two patches of one browser years apart share every word but their numbers."""
+    first = [event_doc(PATCH.format(v=7, n=2, d=3, y=2008) + f" Report {k}.") for k in range(10)]
+    second = [event_doc(PATCH.format(v=11, n=40, d=9, y=2013) + f" Report {k}.") for k in range(6)]
+    config = EventConfig()
+    assert config.numbers_size == 5
+    batch = ev._build(first + second, config)
+    check = ev._NumberAgreement(batch, config.numbers_min, config.numbers_size)
+    assert not check(list(range(10)), list(range(10, 16)))
+    assert check(list(range(5)), list(range(5, 10)))  # halves of one event agree
+    assert check(list(range(10)), list(range(10, 14)))  # too few documents to judge
+    no_numbers = [event_doc("Microsoft shipped an emergency browser fix, researchers said.") for _ in range(6)]
+    batch = ev._build(first + no_numbers, config)
+    assert ev._NumberAgreement(batch, config.numbers_min, config.numbers_size)(list(range(10)), list(range(10, 16)))
 
 
 # --- robustness -------------------------------------------------------------------
@@ -405,6 +435,8 @@ def test_event_doc_is_compact_and_picklable():
         {"keys_per_doc": 0},
         {"template_max_share": 0.0},
         {"cohesion": 1.5},
+        {"numbers_min": -0.1},
+        {"numbers_size": 0},
         {"idf_prior": -1.0},
         {"pair_weights": (1.0,)},
         {"pair_bias": float("nan")},
