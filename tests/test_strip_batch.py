@@ -17,12 +17,16 @@ from hypothesis import strategies as st
 
 from dedup.strip import LineStats, StripConfig, strip_text, strip_texts
 from dedup.strip.features import (
+    PageLines,
     Segments,
     _HashSet,
+    block_ids,
     context_columns,
     feature_matrix,
     line_rows,
 )
+from dedup.strip.lines import _block_rules, _is_short
+from dedup.strip.model import Additive
 from dedup.strip.patterns import (
     RULES,
     RuleMatcher,
@@ -149,3 +153,66 @@ def test_dispatch_matches_full_alternation(first, rest):
 def test_sentence_end_skips_closing_quotes():
     rows = line_rows(['He said "no."', "Related Posts", "”", "(Reuters)", "Is it over?)"])
     assert rows[:, 2].tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def test_page_lines_split_equals_block_ids_per_text():
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS] + ["", "\n\n", "a\n\n\nb", " x \r\n y\u2028\n\nz "]
+    pages = PageLines.split(texts)
+    for k, text in enumerate(texts):
+        mine = np.flatnonzero(pages.seg == k)
+        lines, numbers, blocks = block_ids(text)
+        assert [pages.lines[i] for i in mine] == lines
+        assert pages.numbers[mine].tolist() == numbers
+        assert bool(pages.grouped[k]) == (blocks is not None)
+        if blocks is None:
+            assert (pages.blocks[mine] == -1).all()
+        else:  # the same grouping, whatever the ids
+            assert (np.unique(pages.blocks[mine], return_inverse=True)[1] == blocks).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=40, unique=True),
+    st.lists(st.one_of(st.floats(width=32), st.sampled_from([0.0, -0.0, 1.0])), max_size=30),
+)
+def test_bin_weights_equal_searchsorted(edges, values):
+    """The comparison count of ``Additive.weight`` (few edges) and the binary
+    search (many) give the bins ``np.searchsorted`` gives, NaN included."""
+    e = np.sort(np.array(edges, dtype=float))
+    w = np.arange(e.shape[0] + 1, dtype=float)
+    v = np.array(values + [float(x) for x in e], dtype=float)  # the edges themselves too
+    got = Additive(("x",), (e,), (w,), 0.0).weight(0, v)
+    assert got.tolist() == w[np.searchsorted(e, v, side="right")].tolist()
+
+
+def _block_rules_reference(lines, rules):
+    """The run-by-run scan the vectorised block step replaced, as an oracle."""
+    out = list(rules)
+    i = 0
+    while i < len(lines):
+        if out[i] is not None or i == 0 or rules[i - 1] is None:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and rules[j] is None and j - i < 5 and _is_short(lines[j]):
+            j += 1
+        if j < len(lines) and j > i and rules[j] is not None:
+            left = rules[i - 1]
+            tag = "block:" + (left.split(":", 1)[1] if left.startswith("block:") else left.split(":", 1)[0])
+            out[i:j] = [tag] * (j - i)
+        i = max(j, i + 1)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Bitcoin", "A long line with many words in it", "End.", "x y z"]),
+                          st.sampled_from([None, None, "ticker", "model:words", "block:cta", "repeated_line"])),
+                max_size=25))
+def test_block_runs_equal_the_scan(pairs):
+    lines, rules = [p[0] for p in pairs], [p[1] for p in pairs]
+    assert _block_rules(lines, rules) == _block_rules_reference(lines, rules)
+
+
+def test_recurring_lines_get_the_rows_they_get_alone():
+    lines = ["Home", "The council met on Tuesday.", "Home", "Share", "The council met on Tuesday.", "Home"]
+    np.testing.assert_array_equal(line_rows(lines), np.vstack([line_rows([ln]) for ln in lines]))

@@ -23,6 +23,7 @@ changes, which makes ``strip_text`` idempotent by construction.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -32,14 +33,15 @@ from .base import Removal, StripResult, check_size
 from .config import StripConfig
 from .features import (
     FEATURES,
+    PageLines,
     Segments,
-    block_ids,
-    feature_matrix,
+    context_of,
     line_groups,
     line_rows,
+    page_duplicates,
 )
 from .model import LineModel, load_model
-from .patterns import RuleMatcher
+from .patterns import RULES, RuleMatcher
 
 _DEFAULT = StripConfig()
 _RULES = RuleMatcher()
@@ -71,15 +73,6 @@ _BLOCK_MAX_WORDS = 4
 _SENTENCE_END = (".", "!", "?", "。", "!", "?", '."', ".”", "?”", "!”", ':"', ".'")
 
 
-def _longest_rule_words() -> int:
-    return max([30, *_MAX_WORDS.values()])
-
-
-_LONGEST_RULE_WORDS = _longest_rule_words()
-# a line with more words than any rule allows has at least that many characters
-_LONGEST_RULE_CHARS = 2 * _LONGEST_RULE_WORDS
-
-
 def rule_of(line: str) -> str | None:
     """The context-free rule that removes ``line``, or None.
 
@@ -97,8 +90,8 @@ def rule_of(line: str) -> str | None:
 
 def _rule_of_worded(line: str) -> str | None:
     """:func:`rule_of` for a line known to contain a word character."""
-    if len(line) > _LONGEST_RULE_CHARS and len(line.split()) > _LONGEST_RULE_WORDS:
-        return None  # longer than any rule allows: skip the regex (same answer, cheaper)
+    # the anchored match fails within a few characters on most lines, so it
+    # runs before the word count (splitting a long line costs more than the regex)
     m = _RULES.match(line)
     if m is None:
         return None
@@ -112,29 +105,90 @@ def _is_short(line: str) -> bool:
     return line.count(" ") < _BLOCK_MAX_WORDS and not line.endswith(_SENTENCE_END)
 
 
+#: The removal names that do not depend on the model, in a fixed order: a
+#: pass marks a line with its name's index + 1 (0 keeps the line), so
+#: :data:`_RULE_MEMO` can hold those numbers.
+_FIXED_NAMES = ("no_words", *(name for name, _ in RULES), "rule", "repeated_line")
+_FIXED_CODE = {name: k + 1 for k, name in enumerate(_FIXED_NAMES)}
+_REPEATED = _FIXED_CODE["repeated_line"]
+
+
+class _Codes:
+    """Removal names as small integers, 0 for "kept": a pass keeps its
+    bookkeeping in numpy arrays and names each removal once, at the end.
+
+    >>> c = _Codes()
+    >>> c.names[c.code("ticker")], c.names[c.block(c.code("model:words"))]
+    ('ticker', 'block:model')
+    """
+
+    __slots__ = ("_code", "names")
+
+    def __init__(self) -> None:
+        self.names: list[str | None] = [None, *_FIXED_NAMES]
+        self._code: dict[str | None, int] = {name: k for k, name in enumerate(self.names)}
+
+    def code(self, name: str | None) -> int:
+        try:
+            return self._code[name]
+        except KeyError:
+            self.names.append(name)
+            self._code[name] = len(self.names) - 1
+            return len(self.names) - 1
+
+    def of(self, names: list[str | None]) -> np.ndarray:
+        return np.fromiter(map(self.code, names), dtype=np.int32, count=len(names))
+
+    def block(self, code: int) -> int:
+        """The code a block run takes from the removed line above it: ``block:``
+        and the kind of that line's removal."""
+        left = self.names[code] or ""
+        return self.code("block:" + (left.split(":", 1)[1] if left.startswith("block:") else left.split(":", 1)[0]))
+
+
+def _block_codes(codes: np.ndarray, seg: np.ndarray, line_at, names: _Codes) -> np.ndarray:
+    """Mark, as blocks, the short runs of short kept lines between two
+    removed lines of the same page (``codes`` of lines grouped by page
+    ``seg``; ``line_at(k)`` is line k). Only the lines of candidate runs
+    are read, to check that they are short."""
+    m = codes.shape[0]
+    free = codes == 0
+    if m == 0 or free.all() or not free.any():
+        return codes
+    page_first = np.ones(m, dtype=bool)
+    page_first[1:] = seg[1:] != seg[:-1]
+    page_last = np.ones(m, dtype=bool)
+    page_last[:-1] = page_first[1:]
+    link = free[:-1] & free[1:] & ~page_first[1:]  # lines k and k+1 are in one run
+    run_a = np.flatnonzero(free & ~np.concatenate(([False], link)))
+    run_b = np.flatnonzero(free & ~np.concatenate((link, [False]))) + 1
+    ok = ~page_first[run_a] & ~page_last[run_b - 1] & (run_b - run_a <= _BLOCK_MAX_LINES)
+    a, b = run_a[ok], run_b[ok]
+    if not a.shape[0]:
+        return codes
+    size = b - a
+    at = np.zeros(a.shape[0], dtype=np.int64)
+    np.cumsum(size[:-1], out=at[1:])
+    members = np.arange(int(size.sum())) + np.repeat(a - at, size)
+    short = np.fromiter(map(_is_short, map(line_at, members.tolist())), dtype=bool, count=members.shape[0])
+    tagged = np.logical_and.reduceat(short, at)
+    if not tagged.any():
+        return codes
+    out = codes.copy()
+    tags = np.array([names.block(c) for c in codes[a[tagged] - 1].tolist()], dtype=codes.dtype)
+    out[members[np.repeat(tagged, size)]] = np.repeat(tags, size[tagged])
+    return out
+
+
 def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
     """Claim short runs of short lines that sit between two removed lines.
 
     >>> _block_rules(["$1.00", "Bitcoin", "Bitcoin", "$2.00", "Text."], ["ticker", None, None, "ticker", None])
     ['ticker', 'block:ticker', 'block:ticker', 'ticker', None]
     """
-    out = list(rules)
-    n = len(lines)
-    i = 0
-    while i < n:
-        if out[i] is not None or i == 0 or rules[i - 1] is None:
-            i += 1
-            continue
-        j = i
-        while j < n and rules[j] is None and j - i < _BLOCK_MAX_LINES and _is_short(lines[j]):
-            j += 1
-        if j < n and j > i and rules[j] is not None:
-            left = rules[i - 1] or ""
-            tag = "block:" + (left.split(":", 1)[1] if left.startswith("block:") else left.split(":", 1)[0])
-            for k in range(i, j):
-                out[k] = tag
-        i = max(j, i + 1)
-    return out
+    names = _Codes()
+    out = _block_codes(names.of(rules), np.zeros(len(lines), dtype=np.int64), lines.__getitem__, names)
+    return [names.names[c] for c in out.tolist()]
 
 
 _PROSE_WORDS = math.log1p(8)
@@ -143,45 +197,57 @@ _END_SENTENCE_COL = FEATURES.index("end_sentence")
 _WORDS_COL = FEATURES.index("words")
 
 
-def _keeps_prose(X, removed: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
-    """Per page (of ``seg``), False when the model would remove every
+def _keeps_prose(words: np.ndarray, sent: np.ndarray, removed: np.ndarray, sg: Segments) -> np.ndarray:
+    """Per page (of ``sg``), False when the model would remove every
     sentence-like line of the page, or every line of a page of at most
-    ``_FEW_LINES`` lines.
+    ``_FEW_LINES`` lines (``words`` and ``sent`` are the lines' ``words``
+    and ``end_sentence`` features).
 
     Short pages (a lone paragraph, a test fixture) give the model too little
     context to tell article from furniture; rather than emptying them, such
     a pass keeps the model's hands off and only the named rules apply.
     """
-    sg = Segments(seg, X.shape[0])
     bounds = sg.bounds[:-1]
     lines = np.diff(sg.bounds)
     gone = np.add.reduceat(removed.astype(np.int64), bounds)
-    prose = (X[:, _END_SENTENCE_COL] > 0) & (X[:, _WORDS_COL] >= _PROSE_WORDS)
+    prose = (sent > 0) & (words >= _PROSE_WORDS)
     n_prose = np.add.reduceat(prose.astype(np.int64), bounds)
     kept_prose = np.add.reduceat((prose & ~removed).astype(np.int64), bounds)
     few = (lines <= _FEW_LINES) & (gone == lines)
     return ~few & ((n_prose == 0) | (kept_prose > 0))
 
 
-#: Rule answers of short lines seen before in this process. Menus, footers
-#: and prompts recur from page to page (35-65% of the lines of the dev sets
-#: and the speed corpus), and the answer depends on the line alone.
-_RULE_MEMO: dict[str, str | None] = {}
+#: Rule answers (as :data:`_FIXED_NAMES` codes) of short lines seen before
+#: in this process. Menus, footers and prompts recur from page to page
+#: (35-65% of the lines of the dev sets and the speed corpus), and the
+#: answer depends on the line alone.
+_RULE_MEMO: dict[str, int] = {}
 _MEMO_LINE_CHARS = 200
 _MEMO_SIZE = 200_000
 
 
-def _memo_rule(line: str, worded: bool) -> str | None:
-    try:
-        return _RULE_MEMO[line]
-    except KeyError:
-        pass
-    rule = _rule_of_worded(line) if worded else rule_of(line)
-    if len(line) <= _MEMO_LINE_CHARS:
-        if len(_RULE_MEMO) >= _MEMO_SIZE:
-            _RULE_MEMO.clear()
-        _RULE_MEMO[line] = rule
-    return rule
+def _named_codes(lines: list[str], config: StripConfig, repeated=None, worded: np.ndarray | None = None) -> np.ndarray:
+    """:func:`named_rules` as :data:`_FIXED_NAMES` codes (0 for none).
+
+    ``worded`` says, when known, which lines have words (so a word
+    character, which saves ``rule_of`` one search).
+    """
+    codes = np.fromiter(map(_RULE_MEMO.get, lines, itertools.repeat(-1)), dtype=np.int32, count=len(lines))
+    for k in np.flatnonzero(codes < 0).tolist():
+        line = lines[k]
+        rule = _rule_of_worded(line) if worded is not None and worded[k] else rule_of(line)
+        codes[k] = code = _FIXED_CODE[rule] if rule is not None else 0
+        if len(line) <= _MEMO_LINE_CHARS:
+            if len(_RULE_MEMO) >= _MEMO_SIZE:
+                _RULE_MEMO.clear()
+            _RULE_MEMO[line] = code
+    if repeated is not None and len(repeated):
+        limit = config.repeat_max_words
+        for k in np.flatnonzero(codes == 0).tolist():
+            ln = lines[k]
+            if ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
+                codes[k] = _REPEATED
+    return codes
 
 
 def named_rules(lines: list[str], config: StripConfig, repeated=None, words=None) -> list[str | None]:
@@ -189,37 +255,71 @@ def named_rules(lines: list[str], config: StripConfig, repeated=None, words=None
 
     ``words`` are the lines' ``words`` feature, when known: a line with words
     has a word character, which saves ``rule_of`` one search.
+
+    >>> named_rules(["Share this", "The council met."], StripConfig())
+    ['share_follow', None]
     """
-    if words is None:
-        rules = [rule_of(ln) for ln in lines]
-    else:
-        rules = [_memo_rule(ln, w) for ln, w in zip(lines, (words > 0).tolist())]
-    if repeated is not None and len(repeated):
-        limit = config.repeat_max_words
-        for i, ln in enumerate(lines):
-            if rules[i] is None and ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
-                rules[i] = "repeated_line"
-    return rules
+    names = (None, *_FIXED_NAMES)
+    return [names[c] for c in _named_codes(lines, config, repeated, None if words is None else words > 0).tolist()]
 
 
-def _model_pass(rules: list[str | None], sel: np.ndarray, config: StripConfig, model: LineModel, seg: np.ndarray,
-                blocks, rows: np.ndarray, groups: np.ndarray, fixed: np.ndarray | None = None) -> None:
-    """Let the model decide the lines no rule claimed (``rules[k]`` is None),
-    in place; ``sel[k]`` is line k's index into the batch arrays."""
-    free = np.flatnonzero(np.array([r is None for r in rules], dtype=bool))
-    if not free.shape[0]:
-        return
-    sub = sel[free]
-    s = seg[sub]
-    X = feature_matrix(None, None, blocks[sub] if blocks is not None else None, rows[sub], s, groups[sub])
-    decisions = model.decide(X, config.model_threshold, s, fixed[sub] if fixed is not None else None)
-    removed = np.array([d is not None for d in decisions], dtype=bool)
-    if not removed.any():
-        return
-    ok = _keeps_prose(X, removed, s)[Segments(s).number]
-    for k, d, take in zip(free.tolist(), decisions, ok.tolist()):
-        if take:
-            rules[k] = d
+class _Passes:
+    """A batch of pages' lines and what every pass over them reuses: their
+    pages, per-line features and model contributions, which depend on each
+    line alone and so are computed once per batch.
+
+    A pass runs on any subset of the lines (``sel``, grouped by page) and
+    returns a code per line (:class:`_Codes`; 0 keeps the line).
+    """
+
+    __slots__ = ("config", "fixed", "groups", "lines", "model", "model_codes", "names", "repeated", "rows", "seg")
+
+    def __init__(self, lines: list[str], seg: np.ndarray, config: StripConfig, repeated=None,
+                 model: LineModel | None = None, rows: np.ndarray | None = None) -> None:
+        self.lines, self.seg, self.config, self.repeated = lines, seg, config, repeated
+        self.names = _Codes()
+        self.model = model if model is not None and config.use_model and lines else None
+        if self.model is not None:
+            self.rows = line_rows(lines, repeated) if rows is None else rows
+            self.groups = line_groups(lines, seg)
+            self.fixed = self.model.line_contributions(self.rows)
+            model_names = [*("model:" + name for name in self.model.stage1.names), "model:context"]
+            self.model_codes = np.array([self.names.code(n) for n in model_names], dtype=np.int32)
+
+    def run(self, sel: np.ndarray, named: bool = True, blocks: np.ndarray | None = None) -> np.ndarray:
+        """One pass over lines ``sel``: named rules and run statistics (when
+        ``named``), the model over the lines they leave (seeing ``blocks``,
+        the blank-line groups, when given), then block runs."""
+        everything = sel.shape[0] == len(self.lines)  # then sel is every line, in order
+        lines = self.lines if everything else [self.lines[i] for i in sel.tolist()]
+        if named:
+            worded = self.rows[sel, _WORDS_COL] > 0 if self.model is not None else None
+            codes = _named_codes(lines, self.config, self.repeated, worded)
+        else:
+            codes = np.zeros(sel.shape[0], dtype=np.int32)
+        if self.model is not None:
+            self._model_pass(codes, sel, blocks)
+        return _block_codes(codes, self.seg[sel], lines.__getitem__, self.names)
+
+    def _model_pass(self, codes: np.ndarray, sel: np.ndarray, blocks: np.ndarray | None) -> None:
+        """Let the model decide, in place, the lines no rule claimed (code 0)."""
+        free = np.flatnonzero(codes == 0)
+        if not free.shape[0]:
+            return
+        sub = sel[free]
+        sg = Segments(self.seg[sub])
+        words, sent = self.rows[sub, _WORDS_COL], self.rows[sub, _END_SENTENCE_COL]
+        context = context_of(words, sent, blocks[sub] if blocks is not None else None, sg)
+        dup = page_duplicates(None, groups=self.groups[sub])
+        contrib = self.fixed[sub]
+        self.model.add_context(contrib, [*context.T, dup])
+        remove, which = self.model.removals(contrib, sg, self.config.model_threshold)
+        if not remove.shape[0]:
+            return
+        removed = np.zeros(sub.shape[0], dtype=bool)
+        removed[remove] = True
+        take = _keeps_prose(words, sent, removed, sg)[sg.number[remove]]
+        codes[free[remove[take]]] = self.model_codes[which[take]]
 
 
 def classify(
@@ -239,12 +339,9 @@ def classify(
     for lines that already passed them. ``rows`` are the lines'
     :func:`~dedup.strip.features.line_rows`, when already computed.
     """
-    rules = named_rules(lines, config, repeated) if named else [None] * len(lines)
-    if model is not None and config.use_model and lines:
-        rows = line_rows(lines, repeated) if rows is None else rows
-        _model_pass(rules, np.arange(len(lines)), config, model, np.zeros(len(lines), dtype=np.int64), blocks, rows,
-                    line_groups(lines))
-    return _block_rules(lines, rules)
+    passes = _Passes(lines, np.zeros(len(lines), dtype=np.int64), config, repeated, model, rows)
+    codes = passes.run(np.arange(len(lines)), named, blocks)
+    return [passes.names.names[c] for c in codes.tolist()]
 
 
 def strip_many(
@@ -261,73 +358,37 @@ def strip_many(
     see the kept lines exactly as a second call on the output would, which
     is what makes stripping idempotent.
     """
-    parsed = [block_ids(t) for t in texts]
-    lines: list[str] = [ln for p in parsed for ln in p[0]]
-    numbers: list[int] = [k for p in parsed for k in p[1]]
-    counts = np.fromiter((len(p[0]) for p in parsed), dtype=np.int64, count=len(parsed))
-    seg = np.repeat(np.arange(len(parsed), dtype=np.int64), counts)
-    had_blocks = np.fromiter((p[2] is not None for p in parsed), dtype=bool, count=len(parsed))
-    use_model = model is not None and config.use_model and bool(lines)
-    blocks = None
-    if use_model and had_blocks.any():
-        offset, parts = 0, []
-        for p in parsed:
-            if p[2] is None:
-                parts.append(np.full(len(p[0]), -1, dtype=np.int64))
-            else:
-                parts.append(p[2] + offset)
-                offset += int(p[2][-1]) + 1
-        blocks = np.concatenate(parts)
-    # per-line features depend on the line alone: compute them once, reuse them in every pass
-    rows = line_rows(lines, repeated) if use_model else None
-    groups = line_groups(lines, seg) if use_model else None
-    fixed = model.line_contributions(rows) if use_model else None
-    gone_at: list[np.ndarray] = []  # batch indices of removed lines, per pass
-    gone_rule: list[str] = []  # their rules, in the same order
-    alive = np.arange(len(lines), dtype=np.int64)
-    active = counts > 0
+    pages = PageLines.split(texts)
+    lines, seg = pages.lines, pages.seg
+    passes = _Passes(lines, seg, config, repeated, model)
+    blocks = pages.blocks if passes.model is not None and pages.grouped.any() else None
+    had_blocks = pages.grouped
+    codes = np.zeros(len(lines), dtype=np.int32)  # each line's removal, 0 while kept
+    active = np.bincount(seg, minlength=len(texts)) > 0
     for n_pass in range(config.max_passes):
-        sel = alive[active[seg[alive]]]
+        sel = np.flatnonzero((codes == 0) & active[seg])
         if not sel.shape[0]:
             break
-        sel_lines = [lines[i] for i in sel.tolist()]
-        if n_pass == 0:
-            rules = named_rules(sel_lines, config, repeated, rows[sel, _WORDS_COL] if use_model else None)
-        else:
-            rules = [None] * len(sel_lines)
-        if use_model:
-            _model_pass(rules, sel, config, model, seg, blocks, rows, groups, fixed)
+        got = passes.run(sel, named=n_pass == 0, blocks=blocks)
         blocks = None
-        gone = np.array([r is not None for r in rules], dtype=bool)
-        if gone.any():
-            sg = Segments(seg[sel])
-            pages = np.flatnonzero(np.add.reduceat(gone.astype(np.int64), sg.bounds[:-1]))
-            for p in pages.tolist():
-                a, b = int(sg.bounds[p]), int(sg.bounds[p + 1])
-                rules[a:b] = _block_rules(sel_lines[a:b], rules[a:b])
-            gone = np.array([r is not None for r in rules], dtype=bool)
-            out_k = np.flatnonzero(gone)
-            gone_at.append(sel[out_k])
-            gone_rule.extend([rules[k] for k in out_k.tolist()])
-            alive = np.setdiff1d(alive, sel[gone], assume_unique=True)
+        gone = sel[got != 0]
+        codes[gone] = got[got != 0]
         # a page that lost nothing is done, unless this pass saw its blank-line
         # groups: then its output (without them) is checked once more, as a re-run would see it
-        touched = np.zeros(len(parsed), dtype=bool)
-        touched[seg[sel[gone]]] = True
+        touched = np.zeros(len(texts), dtype=bool)
+        touched[seg[gone]] = True
         active &= touched | had_blocks
-        had_blocks = np.zeros(len(parsed), dtype=bool)
+        had_blocks = np.zeros(len(texts), dtype=bool)
     # removals in batch order, which is page order, then line order
-    at = np.concatenate(gone_at) if gone_at else np.zeros(0, dtype=np.int64)
-    order = np.argsort(at, kind="stable")
-    at_sorted = at[order].tolist()
-    made = list(map(Removal, [numbers[i] for i in at_sorted], [lines[i] for i in at_sorted],
-                    [gone_rule[k] for k in order.tolist()]))
-    cut_removed = np.searchsorted(seg[at[order]], np.arange(len(parsed) + 1)).tolist()
-    cut_alive = np.searchsorted(seg[alive], np.arange(len(parsed) + 1)).tolist()
-    alive_l = alive.tolist()
+    out_at, kept_at = np.flatnonzero(codes), np.flatnonzero(codes == 0)
+    names = passes.names.names
+    made = list(map(Removal, pages.numbers[out_at].tolist(), [lines[i] for i in out_at.tolist()],
+                    [names[c] for c in codes[out_at].tolist()]))
+    kept = [lines[i] for i in kept_at.tolist()]
+    cut_removed = np.searchsorted(seg[out_at], np.arange(len(texts) + 1)).tolist()
+    cut_kept = np.searchsorted(seg[kept_at], np.arange(len(texts) + 1)).tolist()
     return [
-        ([lines[i] for i in alive_l[cut_alive[p] : cut_alive[p + 1]]], made[cut_removed[p] : cut_removed[p + 1]])
-        for p in range(len(parsed))
+        (kept[cut_kept[p] : cut_kept[p + 1]], made[cut_removed[p] : cut_removed[p + 1]]) for p in range(len(texts))
     ]
 
 

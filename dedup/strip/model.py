@@ -23,6 +23,11 @@ from importlib import resources
 
 import numpy as np
 
+#: Up to this many bin edges, :meth:`Additive.weight` compares with each
+#: edge instead of searching (on 40,000 values: 9x faster than
+#: ``searchsorted`` at 1 edge, 3.5x at 7, still 1.9x at 24).
+_FEW_EDGES = 32
+
 #: Names of the second-stage features, computed from first-stage logits.
 STAGE2_FEATURES = ("self", "prev", "next", "prev2", "next2", "window")
 
@@ -60,13 +65,43 @@ class Additive:
         >>> m.contributions(np.array([[0.2], [0.9]])).tolist()
         [[-1.0], [2.0]]
         """
-        out = np.empty(X.shape, dtype=float)
-        for j, (e, w) in enumerate(zip(self.edges, self.weights)):
-            out[:, j] = w[np.searchsorted(e, X[:, j], side="right")]
+        return self._contributions([X[:, j] for j in range(X.shape[1])], X.shape[0])
+
+    def weight(self, j: int, values: np.ndarray) -> np.ndarray:
+        """The weights of feature ``j`` for ``values`` (contiguous values bin fastest).
+
+        A value's bin is ``np.searchsorted(edges, value, side="right")``, the
+        number of edges not above it. The shipped models have at most 7
+        edges per feature, and counting them with one comparison per edge
+        is 3-9 times faster than the binary search; ``~(v < e)`` counts NaN
+        above every edge, as ``searchsorted`` does.
+
+        >>> m = Additive(("x",), (np.array([0.0, 1.0]),), (np.array([-1.0, 0.0, 2.0]),), 0.0)
+        >>> m.weight(0, np.array([-0.5, 0.0, 0.5, 1.0, np.nan])).tolist()
+        [-1.0, 0.0, 0.0, 2.0, 2.0]
+        """
+        edges = self.edges[j]
+        if edges.shape[0] > _FEW_EDGES:
+            return self.weights[j][np.searchsorted(edges, values, side="right")]
+        bins = np.full(values.shape[0], edges.shape[0], dtype=np.intp)
+        for edge in edges.tolist():
+            bins -= values < edge
+        return self.weights[j].take(bins)
+
+    def _contributions(self, columns, n: int) -> np.ndarray:
+        out = np.empty((n, len(columns)), dtype=float)
+        for j, col in enumerate(columns):
+            out[:, j] = self.weight(j, col)
         return out
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         return self.intercept + self.contributions(X).sum(axis=1)
+
+    def column_logits(self, columns) -> np.ndarray:
+        """:meth:`logits` of the matrix whose columns are ``columns``, without
+        building it (the sum runs over the same row-major matrix of weights,
+        so the floating-point result is the same)."""
+        return self.intercept + self._contributions(columns, columns[0].shape[0]).sum(axis=1)
 
 
 def stage2_matrix(logit: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
@@ -83,12 +118,17 @@ def stage2_matrix(logit: np.ndarray, seg: np.ndarray | None = None) -> np.ndarra
     """
     from .features import Segments
 
+    return np.column_stack(stage2_columns(logit, Segments(seg, logit.shape[0])))
+
+
+def stage2_columns(logit: np.ndarray, sg) -> tuple[np.ndarray, ...]:
+    """The columns of :func:`stage2_matrix`, for rows grouped by the
+    :class:`~dedup.strip.features.Segments` ``sg``."""
     edge = -4.0
-    sg = Segments(seg, logit.shape[0])
     prev, nxt = sg.shift(logit, 1, edge), sg.shift(logit, -1, edge)
     prev2, next2 = sg.shift(logit, 2, edge), sg.shift(logit, -2, edge)
     window = (prev2 + prev + logit + nxt + next2) / 5.0
-    return np.column_stack((logit, prev, nxt, prev2, next2, window))
+    return logit, prev, nxt, prev2, next2, window
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +158,17 @@ class LineModel:
         out = np.zeros((rows.shape[0], len(self.stage1.names)))
         for k, c in enumerate(_columns(self.stage1.names)):
             if c < rows.shape[1]:
-                out[:, k] = self.stage1.weights[k][np.searchsorted(self.stage1.edges[k], rows[:, c], side="right")]
+                out[:, k] = self.stage1.weight(k, rows[:, c])
         return out
+
+    def add_context(self, contrib: np.ndarray, context: list[np.ndarray]) -> None:
+        """Fill in place the context columns of :meth:`line_contributions`
+        rows from ``context``, the columns of the features that follow the
+        line features (contiguous columns bin fastest)."""
+        first = _n_line_features()
+        for k, c in enumerate(_columns(self.stage1.names)):
+            if c >= first:
+                contrib[:, k] = self.stage1.weight(k, context[c - first])
 
     def decide(self, X: np.ndarray, threshold: float | None = None, seg: np.ndarray | None = None,
                fixed: np.ndarray | None = None) -> list[str | None]:
@@ -132,29 +181,35 @@ class LineModel:
         contribution relative to its mean bin weight, or ``context`` when
         the line was kept by stage 1 and removed because of its neighbours.
         """
+        from .features import Segments
+
         if X.shape[0] == 0:
             return []
-        cols = _columns(self.stage1.names)
         if fixed is None:
-            contrib = self.stage1.contributions(X[:, cols])
+            contrib = self.stage1.contributions(X[:, _columns(self.stage1.names)])
         else:
             contrib = fixed.copy()
-            for k, c in enumerate(cols):
-                if c >= _n_line_features():
-                    contrib[:, k] = self.stage1.weights[k][np.searchsorted(self.stage1.edges[k], X[:, c], side="right")]
+            self.add_context(contrib, [X[:, c] for c in range(_n_line_features(), X.shape[1])])
+        out: list[str | None] = [None] * X.shape[0]
+        names = [*("model:" + name for name in self.stage1.names), "model:context"]
+        for i, w in zip(*(a.tolist() for a in self.removals(contrib, Segments(seg, X.shape[0]), threshold))):
+            out[i] = names[w]
+        return out
+
+    def removals(self, contrib: np.ndarray, sg, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The rows to remove, and for each the index of the stage-1 feature
+        to name (``len(stage1.names)`` for ``context``), from the rows' full
+        stage-1 contributions; rows are grouped by page by the
+        :class:`~dedup.strip.features.Segments` ``sg``. The decision as
+        arrays, for callers that keep their bookkeeping in numpy."""
         logit1 = self.stage1.intercept + contrib.sum(axis=1)
-        logit = self.stage2.logits(stage2_matrix(logit1, seg)) if self.stage2 is not None else logit1
+        logit = self.stage2.column_logits(stage2_columns(logit1, sg)) if self.stage2 is not None else logit1
         t = self.threshold if threshold is None else threshold
         cut = float(np.log(t / (1.0 - t))) if 0.0 < t < 1.0 else (-np.inf if t <= 0 else np.inf)
-        out: list[str | None] = [None] * X.shape[0]
         remove = np.flatnonzero(logit < cut)
-        if not remove.shape[0]:
-            return out
-        names = ["model:" + name for name in self.stage1.names]
-        worst = np.argmin(contrib[remove], axis=1)
-        for i, w, context in zip(remove.tolist(), worst.tolist(), (logit1[remove] >= cut).tolist()):
-            out[i] = "model:context" if context else names[w]
-        return out
+        which = np.argmin(contrib[remove], axis=1)
+        which[logit1[remove] >= cut] = len(self.stage1.names)
+        return remove, which
 
 
 @cache
