@@ -16,6 +16,7 @@ Usage::
     python benchmarks/tune_events.py --sweep      # threshold sweep (out of fold)
     python benchmarks/tune_events.py --sweep --links 0.3 0.4 --edges 0.3 --set cohesion=0.6 cohesion_size=3
     python benchmarks/tune_events.py --fit        # refit on everything, write dedup/events_weights.json
+    python benchmarks/tune_events.py --excerpts 90   # also fit and score 90-word excerpts of every set
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cluster_metrics  # noqa: E402
-import events_data  # noqa: E402
+import cluster_metrics
+import events_data
 
-from dedup import events as ev  # noqa: E402
-from dedup.strip import strip_text  # noqa: E402
+from dedup import events as ev
+from dedup.strip import strip_text
 
 FOLDS = 5
 LOOSE_COSINE = 0.1
@@ -67,9 +68,31 @@ class Prepared:
     scored: np.ndarray  # bool, eval_ok
 
 
-def prepare(name: str, config: ev.EventConfig) -> Prepared:
+def excerpt(text: str, words: int | None) -> str:
+    """The first ``words`` words of a text, line breaks kept (all of it when ``words`` is None).
+
+    >>> excerpt("a b\nc d e", 3)
+    'a b\nc'
+    """
+    if words is None:
+        return text
+    out, left = [], words
+    for line in text.splitlines():
+        if left <= 0:
+            break
+        kept = line.split()[:left]
+        left -= len(kept)
+        out.append(" ".join(kept))
+    return "\n".join(out)
+
+
+def prepare(name: str, config: ev.EventConfig, words: int | None = None) -> Prepared:
+    """One set, stripped and featurised; ``words`` cuts every text to an excerpt of that many words."""
     recs = events_data.load(name)
-    docs = [ev.event_doc(strip_text(r["text"]).text, r.get("title"), parse_date(r.get("date"))) for r in recs]
+    docs = [
+        ev.event_doc(excerpt(strip_text(r["text"]).text, words), r.get("title"), parse_date(r.get("date")))
+        for r in recs
+    ]
     keys = [ev._doc_key(d) for d in docs]
     order = sorted(range(len(docs)), key=lambda k: (keys[k], k))
     recs = [recs[k] for k in order]
@@ -78,7 +101,8 @@ def prepare(name: str, config: ev.EventConfig) -> Prepared:
     _, gold = np.unique([r["cluster"] for r in recs], return_inverse=True)
     fold = np.array([zlib.crc32(events_data.group_of(r).encode()) % FOLDS for r in recs])
     scored = np.array([events_data.scored(r) for r in recs])
-    return Prepared(name, recs, docs, batch, gold, fold, scored)
+    label = name if words is None else f"{name}@{words}w"
+    return Prepared(label, recs, docs, batch, gold, fold, scored)
 
 
 def training_pairs(p: Prepared, config: ev.EventConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +187,8 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="override EventConfig fields")
     ap.add_argument("--links", nargs="*", type=float, default=[0.2, 0.3, 0.4, 0.5, 0.6], help="sweep link values")
     ap.add_argument("--edges", nargs="*", type=float, default=[0.1, 0.2, 0.3, 0.4], help="sweep edge values")
+    ap.add_argument("--excerpts", nargs="*", type=int, default=[], metavar="WORDS",
+                    help="also use every set cut to its first WORDS words (short reports), for fitting and scoring")
     args = ap.parse_args()
     if events_data.data_dir() is None:
         print("event data not found; set DEDUP_DATA", file=sys.stderr)
@@ -170,7 +196,7 @@ def main() -> None:
     overrides = {k: float(v) if "." in v else int(v) for k, v in (a.split("=", 1) for a in args.set)}
     config = ev.EventConfig(**overrides)
     t0 = time.perf_counter()
-    sets = [prepare(name, config) for name in events_data.SETS]
+    sets = [prepare(name, config, words) for words in [None, *args.excerpts] for name in events_data.SETS]
     tables = pair_table(sets, config)
     print(f"prepared in {time.perf_counter() - t0:.1f}s; pairs " + ", ".join(
         f"{p.name}={len(t['y'])} (pos {t['y'].sum()})" for p, t in zip(sets, tables)))
@@ -182,8 +208,8 @@ def main() -> None:
             "weights": [round(float(v), 4) for v in w],
             "bias": round(b, 4),
             "trained_by": f"python benchmarks/tune_events.py --fit --c {args.c}",
-            "training_pairs": int(len(y)),
-            "data": {p.name: events_data.sha256(p.name) for p in sets},
+            "training_pairs": len(y),
+            "data": {name: events_data.sha256(name) for name in events_data.SETS},
         }
         WEIGHTS_JSON.write_text(json.dumps(payload, indent=2) + "\n")
         print(json.dumps(payload, indent=2))
