@@ -5,6 +5,7 @@ Usage (from the repository root, with ``pip install -e '.[bench]'``)::
     python benchmarks/bench_strip.py               # measure, print, compare with the pin
     python benchmarks/bench_strip.py --update-pin  # ... and rewrite benchmarks/strip_results.json
     python benchmarks/bench_strip.py --sets aeb --limit 50   # a quick look
+    python benchmarks/bench_strip.py --sweep-agreement  # tune agree.MIN_AGREEMENT, check the cascade
 
 Data: ``../shared/data/extraction`` (override with ``DEDUP_DATA``); the
 script exits 0 with a message when it is missing. For every set it reports
@@ -13,7 +14,10 @@ AEB 4-gram F1, precision and recall, WCXB word F1 and pages per second of:
 HTML path
   ``trafilatura``       trafilatura 2.x alone (deduplicate=False, no comments)
   ``ours``              :class:`dedup.strip.HtmlStripper` (worker process,
-                        trafilatura, then our residue filter)
+                        trafilatura's cascade keeping its readability
+                        candidate, the two merged where they agree, then
+                        our residue filter); ``methods`` counts the
+                        result's ``method`` per page
 Text path (pages flattened by ``html_text.extract_text(html, guess_layout=True)``;
 flattening is not timed)
   ``unfiltered``        the flattened page as is
@@ -30,9 +34,16 @@ flattening is not timed)
                         over the set, pre-pass included in the time)
 
 All timings are single-process wall clock on this machine; the speed
-targets are reported, never asserted. Results are pinned with the data's
+targets are reported, never asserted. On the HTML path trafilatura and
+ours are timed page by page in turn, so a busy machine slows both alike. Results are pinned with the data's
 sha256 in ``strip_results.json``; a drop in F1 of more than 0.002 against
 the pin is printed as a regression (exit status 1).
+
+``--sweep-agreement`` extracts every page once in-process, then scores the
+HTML path for each value of :data:`dedup.strip.agree.MIN_AGREEMENT` in
+0.0-0.9, per set, with the value each set would get if chosen on the other
+two (hold one set out). It also checks that the cascade's pick is exactly
+what ``trafilatura.extract`` returns for every page.
 """
 
 from __future__ import annotations
@@ -48,6 +59,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import strip_data as data  # noqa: E402
 
 from dedup.strip import HtmlStripper, LineStats, StripConfig, StripRefused, strip_text, strip_texts  # noqa: E402
+from dedup.strip.html import build_options, extract, strip_found  # noqa: E402
+from dedup.strip.model import load_model  # noqa: E402
 
 PIN = Path(__file__).resolve().parent / "strip_results.json"
 TOLERANCE = 0.002
@@ -92,24 +105,35 @@ def bench_set(name: str, pages: list[dict], htmls: list[str] | None) -> dict[str
 
     if htmls is not None:
         urls = [p["url"] for p in pages]
-        preds, secs = _timed(lambda i: data.trafilatura_alone(htmls[i], urls[i]), range(len(pages)))
-        record("html/trafilatura", preds, secs)
         config = StripConfig()
         refused = 0
+        methods: dict[str, int] = {}
         with HtmlStripper(config) as stripper:
             stripper("<html><body><p>warm up</p></body></html>")  # start the worker outside the clock
 
             def ours(i: int) -> str:
                 nonlocal refused
                 try:
-                    return stripper(htmls[i], urls[i]).text
+                    r = stripper(htmls[i], urls[i])
+                    methods[r.method] = methods.get(r.method, 0) + 1
+                    return r.text
                 except StripRefused:
                     refused += 1
                     return ""
 
-            preds, secs = _timed(ours, range(len(pages)))
+            # page by page, trafilatura then ours, so both see the same machine load
+            traf_preds, preds, traf_secs, secs = [], [], 0.0, 0.0
+            for i in range(len(pages)):
+                t0 = time.perf_counter()
+                traf_preds.append(data.trafilatura_alone(htmls[i], urls[i]))
+                t1 = time.perf_counter()
+                preds.append(ours(i))
+                secs += time.perf_counter() - t1
+                traf_secs += t1 - t0
+        record("html/trafilatura", traf_preds, traf_secs)
         record("html/ours", preds, secs)
         res["html/ours"]["refused"] = refused
+        res["html/ours"]["methods"] = dict(sorted(methods.items()))
 
     record("text/unfiltered", flat, 1e-9)
     res["text/unfiltered"]["pages_per_s"] = None
@@ -164,6 +188,8 @@ def print_table(results: dict[str, dict[str, dict]]) -> None:
                           f" {s.get('batch_pages_per_s_5_20kb', 0):.0f}/s on 5-20 KB")
             if s.get("refused"):
                 extra += f"  ({s['refused']} refused)"
+            if s.get("methods"):
+                extra += "  " + ", ".join(f"{m} {c}" for m, c in s["methods"].items())
             pps_s = f"{pps:9.1f}" if pps else f"{'-':>9}"
             print(
                 f"{name:<19} {key:<18} {s['f1']:7.4f} {s['precision']:7.4f} {s['recall']:7.4f} {s['word_f1']:8.4f} {pps_s}{extra}"
@@ -190,15 +216,53 @@ def compare(results: dict, sha: dict) -> list[str]:
     return problems
 
 
+AGREEMENT_GRID = tuple(round(0.1 * k, 1) for k in range(10))
+
+
+def sweep_agreement(names: list[str], limit: int | None) -> None:
+    """Score the HTML path per MIN_AGREEMENT value; hold one set out to choose it."""
+    options, config = build_options(), StripConfig()
+    html_model, text_model = load_model("html"), load_model("text")
+    f1: dict[str, dict[float, float]] = {}
+    for name in names:
+        cached = data.cached_pages(name)
+        found, mismatched = [], 0
+        for rec, page in zip(data.read_set(name, limit), cached):
+            got = extract(rec["html"], data.url_of(rec), options)
+            if got.picked not in ("fallback:baseline", "empty") and got.text != page["traf"]:
+                mismatched += 1
+            found.append(got)
+        print(f"{name}: the cascade's pick differs from trafilatura.extract on {mismatched} of {len(found)} pages")
+        gold = [p["gold"] for p in cached[: len(found)]]
+        f1[name] = {}
+        for t in AGREEMENT_GRID:
+            preds = [strip_found(f, config, None, html_model, text_model, t).text for f in found]
+            f1[name][t] = data.score(list(zip(preds, gold)))["f1"]
+    print(f"{'min_agreement':>13} " + " ".join(f"{n:>18}" for n in names) + f" {'mean':>7}")
+    for t in AGREEMENT_GRID:
+        row = [f1[n][t] for n in names]
+        print(f"{t:13.1f} " + " ".join(f"{x:18.4f}" for x in row) + f" {sum(row) / len(row):7.4f}")
+    if len(names) > 1:
+        for held in names:
+            rest = [n for n in names if n != held]
+            best = max(AGREEMENT_GRID, key=lambda t: sum(f1[n][t] for n in rest))
+            print(f"held out {held}: chosen on {'+'.join(rest)}: {best:.1f} -> {f1[held][best]:.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark the strip stage (see the module docstring).")
     ap.add_argument("--sets", nargs="*", default=list(data.SETS), help="sets to run (default: all)")
     ap.add_argument("--limit", type=int, default=None, help="first N pages of each set (no pin compare)")
     ap.add_argument("--text-only", action="store_true", help="skip the HTML path (no trafilatura runs)")
     ap.add_argument("--update-pin", action="store_true", help=f"write the results to {PIN.name}")
+    ap.add_argument("--sweep-agreement", action="store_true",
+                    help="sweep agree.MIN_AGREEMENT (HTML path, in-process) and check the cascade; pins nothing")
     args = ap.parse_args(argv)
     if not data.data_available():
         print(f"skipped: labelled pages not found in {data.DATA_DIR}")
+        return 0
+    if args.sweep_agreement:
+        sweep_agreement(args.sets, args.limit)
         return 0
     results = {}
     for name in args.sets:
@@ -219,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python benchmarks/bench_strip.py",
             "data_sha256": sha,
             "results": {n: {k: {m: (round(v, 4) if isinstance(v, float) else v) for m, v in s.items()} for k, s in rows.items()} for n, rows in results.items()},
+            "html_speed_ratio": {n: round(rows["html/ours"]["pages_per_s"] / rows["html/trafilatura"]["pages_per_s"], 3)
+                                 for n, rows in results.items()},
         }
         PIN.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         print(f"pinned to {PIN}")

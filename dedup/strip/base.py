@@ -49,8 +49,9 @@ def check_size(data: str, limit: int, reason: str, what: str, option: str) -> No
 class Removal:
     """One line taken out of a document, and the rule that took it.
 
-    ``line`` is the 1-based line number in the text the stripper judged
-    (the input text, or trafilatura's output on the HTML path).
+    ``line`` is the 1-based line number in the text the stripper judged:
+    the input text, or on the HTML path trafilatura's output with the lines
+    merged in from readability's (see :mod:`dedup.strip.agree`).
     """
 
     line: int
@@ -65,8 +66,9 @@ class Removal:
 class StripResult:
     """Clean article text plus an explanation of everything removed.
 
-    ``method`` names the path taken, e.g. ``"lines"``, ``"trafilatura"`` or
-    ``"fallback:baseline"``, so an odd result can be traced.
+    ``method`` names the path taken, e.g. ``"lines"``, ``"trafilatura"``,
+    ``"trafilatura+readability"`` or ``"fallback:baseline"``, so an odd
+    result can be traced.
     """
 
     text: str

@@ -1,0 +1,217 @@
+"""Line-level agreement between two extractions of the same page.
+
+trafilatura's own extractor and its readability port fail differently.
+trafilatura's pick tends to run past the article: a trailing block of
+related links, a layout table, a footer (on the dev pages its precision,
+not its recall, is what it loses). readability stops at the article's
+container, but sometimes loses a paragraph inside it (a list, a quote box)
+that trafilatura kept, or keeps one that trafilatura dropped.
+
+So where the two extractions broadly agree, the region they share is the
+article, and:
+
+* a line of the primary extraction that the other one lacks and that lies
+  *outside* the shared region (before its first or after its last shared
+  line) is dropped, with the reason ``disagree:<other>``;
+* a line of the other extraction that the primary lacks and that lies
+  *inside* the shared region is inserted where it stands in the other
+  extraction (``StripResult.method`` then names both extractors).
+
+Lines inside the shared region are never dropped for disagreement, and lines
+outside it are never added: the line model that runs afterwards judges
+every line, old and new.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+_TOKEN = re.compile(r"\w+")
+
+#: Agreement below which the two extractions are taken to be about
+#: different regions (one of them is wrong, and we cannot tell which), so
+#: the primary is kept as is: the share of the primary's word 4-grams
+#: (repeats counted) that also occur in the other extraction. Swept 0.0-0.9 in steps
+#: of 0.1 (``python benchmarks/bench_strip.py --sweep-agreement``): AEB F1
+#: aeb / wcxb_dev_articles / l3s_gn1 at 0.3 0.9629/0.9322/0.9297, at 0.4
+#: 0.9629/0.9369/0.9273, at 0.5 0.9629/0.9384/0.9247, at 0.6
+#: 0.9650/0.9382/0.9203; 0.4 has the best mean. The sets disagree (l3s_gn1
+#: wants less, wcxb_dev_articles more): chosen on two sets, the third
+#: scores 0.9629 (aeb), 0.9322 (wcxb), 0.9203 (l3s).
+MIN_AGREEMENT = 0.4
+
+#: A line counts as present in the other extraction when at least this
+#: share of its word 4-grams occur there (lines under four words:
+#: when its words occur there contiguously), as benchmarks/train_lines.py
+#: labels lines against the gold text. 0.3 and 0.7 moved AEB F1 by at most
+#: 0.0016 on any dev set (at MIN_AGREEMENT 0.5).
+PRESENT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """The primary's lines with the other's inserted, and what to drop.
+
+    Attributes:
+        lines: the primary's lines plus the inserted ones, in page order;
+            this is the text the line model then judges, and the text
+            whose line numbers the removals cite.
+        dropped: indexes into ``lines`` of the primary's lines that lie
+            outside the shared region and are missing from the other.
+        inserted: indexes into ``lines`` of the lines taken from the other.
+        agreement: share of the primary's 4-grams found in the other.
+    """
+
+    lines: tuple[str, ...]
+    dropped: tuple[int, ...] = ()
+    inserted: tuple[int, ...] = ()
+    agreement: float = 0.0
+
+    def kept(self) -> list[str]:
+        """The lines not dropped."""
+        gone = set(self.dropped)
+        return [ln for i, ln in enumerate(self.lines) if i not in gone]
+
+
+class _Lines:
+    """One extraction's lines, their tokens and word 4-gram keys, for set arithmetic in numpy.
+
+    A 4-gram's key mixes its four tokens' string hashes into one 64-bit
+    integer, so membership is one ``np.isin`` over the page instead of a
+    Python set of tuples (twice as fast on wcxb_dev_articles, where the set
+    version cost a tenth of trafilatura's own time). The hashes vary between
+    processes (``PYTHONHASHSEED``) but only equality within one page is
+    used, so the output does not.
+    """
+
+    __slots__ = ("gram_line", "keys", "lines", "tokens")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.tokens = [_TOKEN.findall(ln) for ln in self.lines]
+        lens = np.fromiter(map(len, self.tokens), dtype=np.int64, count=len(self.tokens))
+        flat = list(chain.from_iterable(self.tokens))
+        ids = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
+        line_of = np.repeat(np.arange(len(self.lines)), lens)
+        ok = line_of[:-3] == line_of[3:] if len(flat) > 3 else np.zeros(0, dtype=bool)
+        with np.errstate(over="ignore"):  # wrapping multiplication is the point
+            keys = ids[:-3] * _MIX
+            keys = (keys ^ ids[1:-2]) * _MIX
+            keys = (keys ^ ids[2:-1]) * _MIX
+            keys = keys ^ ids[3:]
+        self.keys = keys[ok] if len(flat) > 3 else keys[:0]
+        self.gram_line = line_of[:-3][ok] if len(flat) > 3 else line_of[:0]
+
+    def present_in(self, other: _Lines) -> tuple[np.ndarray, float]:
+        """Per line, whether it occurs in ``other``; and the share of this text's 4-grams found there."""
+        hit = np.isin(self.keys, other.keys)
+        n = len(self.lines)
+        total = np.bincount(self.gram_line, minlength=n)
+        found = np.bincount(self.gram_line, weights=hit, minlength=n)
+        present = (total > 0) & (found >= PRESENT * total)
+        joined = None
+        for i in np.flatnonzero(total == 0).tolist():
+            toks = self.tokens[i]
+            if toks:  # under four words: its words must occur in the other contiguously
+                joined = joined or other.joined()
+                present[i] = f" {' '.join(toks)} " in joined
+        return present, float(hit.mean()) if hit.shape[0] else 0.0
+
+    def joined(self) -> str:
+        return " " + " ".join(chain.from_iterable(self.tokens)) + " "
+
+
+#: How many shared lines back an inserted line may look for its anchor
+#: (bounds the work on pages of many short lines). 8 changed the merge on
+#: 3 of the 1,595 dev pages, 16 on 2, 32 on none.
+_LOOK_BACK = 32
+
+#: Odd 64-bit multiplier of the 4-gram key mix (a Fibonacci-hashing constant).
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agreement:
+    """Merge ``other`` into ``primary`` where they agree (see the module docstring).
+
+    >>> p = "Lead paragraph of the story here.\\nSecond paragraph of the story.\\nRelated: five other stories you may like"
+    >>> o = "Lead paragraph of the story here.\\nA quote box the main extractor missed entirely.\\nSecond paragraph of the story."
+    >>> a = agree(p, o)
+    >>> a.lines[1], a.inserted, a.dropped
+    ('A quote box the main extractor missed entirely.', (1,), (3,))
+    >>> a.kept()[-1]
+    'Second paragraph of the story.'
+    """
+    if not other.strip():
+        return Agreement(tuple(primary.split("\n")))
+    p, o = _Lines(primary), _Lines(other)
+    if not p.keys.shape[0]:
+        return Agreement(tuple(p.lines))
+    p_in, share = p.present_in(o)
+    if share < min_agreement or not p_in.any():
+        return Agreement(tuple(p.lines), agreement=share)
+    o_in, _ = o.present_in(p)
+    shared = np.flatnonzero(p_in)
+    first, last = int(shared[0]), int(shared[-1])
+    after = _insertions(p, o, o_in, first, last)
+    lines: list[str] = []
+    dropped: list[int] = []
+    added: list[int] = []
+    outside = ~p_in
+    outside[first : last + 1] = False
+    for i, ln in enumerate(p.lines):
+        if outside[i] and p.tokens[i]:
+            dropped.append(len(lines))
+        lines.append(ln)
+        for extra in after.get(i, ()):
+            added.append(len(lines))
+            lines.append(extra)
+    return Agreement(tuple(lines), tuple(dropped), tuple(added), share)
+
+
+def _insertions(p: _Lines, o: _Lines, o_in: np.ndarray, first: int, last: int) -> dict[int, list[str]]:
+    """The other's lines missing from the primary, by the primary line they follow.
+
+    A missing line follows the anchor of the last shared line before it: the
+    primary line holding most of that line's 4-grams. It is inserted only
+    when the anchor lies inside the shared region (``first`` <= anchor < ``last``).
+    """
+    o_shared = np.flatnonzero(o_in).tolist()
+    if not o_shared:
+        return {}
+    order = np.argsort(p.keys, kind="stable")
+    sorted_keys = p.keys[order]
+    after: dict[int, list[str]] = {}
+    seen: list[int] = []  # shared lines of the other so far, latest last
+    anchors: dict[int, int] = {}
+    for j in range(o_shared[0], o_shared[-1] + 1):
+        if o_in[j]:
+            seen.append(j)
+            continue
+        if not o.tokens[j]:
+            continue
+        anchor = -1
+        for k in reversed(seen[-_LOOK_BACK:]):  # a short shared line has no 4-grams: look further back
+            if k not in anchors:
+                anchors[k] = _anchor(p, order, sorted_keys, o.keys[o.gram_line == k])
+            anchor = anchors[k]
+            if anchor >= 0:
+                break
+        if first <= anchor < last:
+            after.setdefault(anchor, []).append(o.lines[j])
+    return after
+
+
+def _anchor(p: _Lines, order: np.ndarray, sorted_keys: np.ndarray, keys: np.ndarray) -> int:
+    """The primary line holding most of ``keys`` (the later one on a tie), or -1 if none."""
+    if not keys.shape[0]:
+        return -1
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
+    match = sorted_keys[pos] == keys
+    if not match.any():
+        return -1
+    counts = np.bincount(p.gram_line[order[pos[match]]])
+    return int(np.flatnonzero(counts == counts.max())[-1])
