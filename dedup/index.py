@@ -80,7 +80,10 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int, seed: int, band: in
 def _bucket_pairs(keys: np.ndarray) -> np.ndarray:
     """Pairs of rows sharing a key in one band, as sorted unique codes ``i * n + j`` (i < j)."""
     n = len(keys)
-    docs = np.argsort(keys, kind="stable")
+    # Members of a bucket may come in any order: pairs are normalised and
+    # deduplicated below, and large buckets sort their members. The default
+    # sort is about 5x faster than a stable one on 64-bit keys.
+    docs = np.argsort(keys)
     flat = keys[docs]
     boundary = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     starts = np.concatenate(([0], boundary))

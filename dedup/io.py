@@ -484,7 +484,8 @@ class Spool:
     def __init__(self) -> None:
         import tempfile
 
-        self._fh = tempfile.TemporaryFile()
+        # a large buffer: blobs of a few KB each would otherwise cost a write call every two or three
+        self._fh = tempfile.TemporaryFile(buffering=1 << 20)
         self._end = 0
         self._dirty = False
 

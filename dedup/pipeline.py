@@ -13,7 +13,10 @@ import collections
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
+import sys
+import threading
 import time
 from array import array
 from collections import Counter
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from multiprocessing.context import BaseContext
 
 import numpy as np
 import orjson
@@ -32,10 +36,18 @@ from .document import Document, from_record
 from .errors import InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
-from .signature import Signer, estimated_jaccard
+from .signature import Signer, estimated_jaccard, pair_jaccard
 from .strip import HtmlStripper, StripRefused, StripResult, strip_texts
 from .strip.base import check_size
-from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance, story
+from .writer import (
+    CANONICAL,
+    DUPLICATE,
+    SAME_EVENT,
+    canonical_key,
+    member_entry,
+    provenance,
+    story,
+)
 
 log = logging.getLogger("dedup")
 
@@ -246,15 +258,34 @@ def _main_is_importable() -> bool:
     A script that calls :func:`run` with ``jobs > 1`` needs the usual
     ``if __name__ == "__main__":`` guard, as with any multiprocessing code.
     """
-    import os
-    import sys
-
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if getattr(main, "__spec__", None) is None and path is not None and not os.path.exists(path):
         log.warning("worker processes need an importable __main__ (not %s); working in one process", path)
         return False
     return True
+
+
+def _pool_context() -> BaseContext | None:
+    """How worker processes start, or None when they cannot and the work stays here.
+
+    On Linux, a process that runs no other Python thread forks its workers:
+    they start in milliseconds with every module already imported and
+    ``__main__`` left alone, where a forkserver first spends about 0.5 s
+    importing numpy, scipy and trafilatura again (an eighth of a 10k-document
+    ``--tier copies -j2`` run; benchmarks/bench_speed.py). Forking a process
+    in which another thread may hold a lock (the progress line's, say) can
+    hang the child, so then, and on other systems, workers come from a
+    forkserver that has imported the pipeline once. Output is the same either way.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if not _main_is_importable():
+        return None
+    ctx = multiprocessing.get_context("forkserver")
+    # the server imports the pipeline once; each worker forks with it loaded
+    ctx.set_forkserver_preload(["dedup.pipeline"])
+    return ctx
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -271,13 +302,15 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 def _process_all(docs: Iterable[Document], config: Config, with_features: bool, keep_strip: bool) -> Iterator[tuple[Document, object]]:
     """(document, Processed or refusal) in input order, with ``config.jobs`` processes.
 
-    Worker processes cost about a second to start (each imports numpy and
-    trafilatura), so inputs of fewer than ``POOL_MIN_BATCHES`` batches are
-    processed in this process whatever ``jobs`` is; output is the same either way.
+    A worker's first batches cost several times its later ones (the strip
+    rules compile their patterns as they meet new lines), so inputs of fewer
+    than ``POOL_MIN_BATCHES`` batches are processed in this process whatever
+    ``jobs`` is; output is the same either way.
     """
     batches = _batches(docs, BATCH)
     head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
-    if config.jobs == 1 or len(head) < POOL_MIN_BATCHES or not _main_is_importable():
+    ctx = _pool_context() if len(head) == POOL_MIN_BATCHES else None
+    if ctx is None:
         worker = Worker(config, with_features)
         try:
             for batch in itertools.chain(head, batches):
@@ -285,9 +318,6 @@ def _process_all(docs: Iterable[Document], config: Config, with_features: bool, 
         finally:
             worker.close()
         return
-    ctx = multiprocessing.get_context("forkserver")
-    # the server imports the pipeline once; each worker forks with it loaded
-    ctx.set_forkserver_preload(["dedup.pipeline"])
     pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(config, with_features, keep_strip))
     try:
@@ -623,6 +653,21 @@ def _best_links(cl: Clustering, matches: dict, stored: list) -> dict:
     return {label: cand[3] for label, cand in best.items()}
 
 
+def _copy_similarities(sigs: np.ndarray, copy_labels: list[int], rep_of: dict[int, int]) -> list[float]:
+    """Per document, its estimated Jaccard with its copy cluster's representative (1.0 for the representative).
+
+    A duplicate's canonical member is always its copy cluster's representative
+    (both are the member with the smallest canonical key), so these are the
+    similarities the writer reports, computed in one vectorised pass instead
+    of one small numpy call per member, whose overhead outweighed the work.
+    """
+    out = np.ones(len(copy_labels))
+    pairs = np.array([(i, rep_of[lab]) for i, lab in enumerate(copy_labels) if rep_of[lab] != i],
+                     dtype=np.int64).reshape(-1, 2)
+    out[pairs[:, 0]] = pair_jaccard(sigs, pairs)
+    return out.tolist()
+
+
 def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
           story_of: dict | None = None) -> Iterator[dict]:
     """One canonical record per cluster, ordered by first appearance, with provenance.
@@ -634,7 +679,8 @@ def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
     for i, lab in enumerate(cl.labels.tolist()):
         groups.setdefault(lab, []).append(i)
     fingerprint = config.fingerprint()
-    sigs = ledger.sigs
+    copy_labels = cl.copy_labels.tolist()
+    copy_sims = _copy_similarities(ledger.sigs, copy_labels, cl.rep_of)
     for members in sorted(groups.values(), key=lambda m: m[0]):
         keys = [ledger.canonical_key(i) for i in members]
         c_pos = min(range(len(members)), key=keys.__getitem__)
@@ -644,10 +690,10 @@ def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
             evidence = None
             if i == c:
                 relation, sim = CANONICAL, 1.0
-            elif cl.copy_labels[i] == cl.copy_labels[c]:
-                relation, sim = DUPLICATE, float(estimated_jaccard(sigs[i], sigs[c]))
+            elif copy_labels[i] == copy_labels[c]:
+                relation, sim = DUPLICATE, copy_sims[i]
             else:
-                ri, rc = cl.rep_of[int(cl.copy_labels[i])], cl.rep_of[int(cl.copy_labels[c])]
+                ri, rc = cl.rep_of[copy_labels[i]], cl.rep_of[copy_labels[c]]
                 sim, evidence = cl.events.explain(cl.rep_pos[ri], cl.rep_pos[rc])
                 relation = SAME_EVENT
                 if ri != i:

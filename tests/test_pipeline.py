@@ -170,3 +170,59 @@ def test_errors_survive_pickling():
     for err in (InputError("a:1", "bad_type", "msg", {"id": 1}), ConfigError("n", 1, "fix"), StripRefused("r", "m")):
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is type(err) and str(back) == str(err) and vars(back) == vars(err)
+
+
+def test_workers_fork_unless_another_thread_runs():
+    """Forking a process that runs another thread can hang the child; then a forkserver starts the workers."""
+    import sys
+    import threading
+
+    from dedup.pipeline import _pool_context
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        assert _pool_context().get_start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _pool_context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_forkserver_workers_give_the_same_bytes():
+    """The fallback start method (a thread is running, as the progress line's does) changes nothing in the output."""
+    import threading
+
+    from dedup.pipeline import BATCH, POOL_MIN_BATCHES
+
+    words = WIRE.split()
+    recs = [{"id": f"d{i}", "text": " ".join(words[i % 20:] + [f"tag{i % 97}"] * 3)}
+            for i in range(BATCH * POOL_MIN_BATCHES + 50)]
+    one = dedup.run(recs, Config(jobs=1, cluster=ClusterConfig(tier="copies")))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        two = dedup.run(recs, Config(jobs=2, cluster=ClusterConfig(tier="copies")))
+    finally:
+        stop.set()
+        other.join()
+    assert b"".join(orjson.dumps(r) for r in one.records) == b"".join(orjson.dumps(r) for r in two.records)
+
+
+def test_copy_similarities_are_the_pairwise_estimates():
+    """The writer's one-pass similarities equal estimated_jaccard of each member and its representative."""
+    import numpy as np
+
+    from dedup.pipeline import _copy_similarities
+    from dedup.signature import estimated_jaccard
+
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 4, (9, 16)).astype(np.uint32)
+    labels = [0, 0, 2, 0, 4, 2, 6, 6, 8]
+    rep_of = {0: 3, 2: 2, 4: 4, 6: 7, 8: 8}
+    got = _copy_similarities(sigs, labels, rep_of)
+    assert got == [float(estimated_jaccard(sigs[i], sigs[rep_of[lab]])) for i, lab in enumerate(labels)]
+    assert [got[r] for r in rep_of.values()] == [1.0] * len(rep_of)
