@@ -149,3 +149,13 @@ def test_event_threshold_option(runner, seeds_dir):
     assert len(lines(strict.stdout_bytes)) == 5
     default = runner.invoke(main, ["run", str(seeds_dir), "-j", "1"])
     assert len(lines(default.stdout_bytes)) == 3
+
+
+def test_event_numbers_option_reaches_the_config(runner, seeds_dir):
+    """Turning the number check off changes the run's config fingerprint, not the seeds' stories."""
+    off = runner.invoke(main, ["run", str(seeds_dir), "--event-numbers", "0", "-j", "1"])
+    default = runner.invoke(main, ["run", str(seeds_dir), "-j", "1"])
+    assert off.exit_code == 0 and default.exit_code == 0, off.output
+    got, ref = lines(off.stdout_bytes), lines(default.stdout_bytes)
+    assert len(got) == len(ref) == 3
+    assert {r["provenance"]["config"] for r in got}.isdisjoint({r["provenance"]["config"] for r in ref})
