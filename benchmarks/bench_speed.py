@@ -334,8 +334,14 @@ def main() -> int:
         with open(args.results, encoding="utf-8") as fh:
             old = json.load(fh)
         commands = old.get("commands", [])
-        rows = [r for r in old["rows"] if r["documents"] not in sizes] + rows
-        raw = [r for r in old["runs"] if r["documents"] not in sizes] + raw
+        kept = [r for r in old["rows"] if r["documents"] not in sizes]
+        old_runs = old.get("runs", [])
+        if isinstance(old_runs, dict):  # an older pin: when and at which commit each size was measured
+            for r in kept:
+                r.setdefault("measured", old_runs.get(str(r["documents"]), {}))
+            old_runs = []
+        rows = kept + rows
+        raw = [r for r in old_runs if r["documents"] not in sizes] + raw
         corpora = {**{int(k): v for k, v in old["corpus"]["sha256"].items()}, **corpora}
         rows.sort(key=lambda r: r["documents"])
     derive(rows, jobs, anchors)
@@ -353,6 +359,10 @@ def main() -> int:
                                         capture_output=True, text=True).stdout.strip())
         except OSError:
             commit, dirty = None, None
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for r in rows:
+            if r["documents"] in sizes:
+                r["measured"] = {"date": now, "git_commit": commit}
         from importlib.metadata import PackageNotFoundError, version as dist_version
         def dist(name):
             try:
