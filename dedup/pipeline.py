@@ -177,22 +177,27 @@ class Worker:
         (over a size or time limit), or the :class:`Bad` passed through.
 
         Texts are stripped together (the line model runs once per pass for the
-        whole batch); HTML pages one by one in the extraction worker.
+        whole batch); HTML pages are extracted one by one in the extraction
+        worker, then their line models run together too.
         """
         out: list = list(docs)
         texts: list[int] = []
+        pages: list[int] = []
         limit = self.config.strip.max_text_bytes
         for k, doc in enumerate(docs):
             if isinstance(doc, Bad):
                 continue
+            if doc.html is not None:
+                pages.append(k)
+                continue
             try:
-                if doc.html is not None:
-                    out[k] = self.html(doc.html, doc.url)
-                else:
-                    check_size(doc.text, limit, "text_too_large", "text", "--max-text-bytes")
-                    texts.append(k)
+                check_size(doc.text, limit, "text_too_large", "text", "--max-text-bytes")
+                texts.append(k)
             except StripRefused as err:
                 out[k] = err
+        if pages:
+            for k, result in zip(pages, self.html.many([(docs[k].html, docs[k].url) for k in pages])):
+                out[k] = result
         if texts:
             for k, result in zip(texts, strip_texts([docs[k].text for k in texts], self.config.strip)):
                 out[k] = result

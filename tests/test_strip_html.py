@@ -47,7 +47,16 @@ def test_worker_gives_the_same_result():
 
 def test_fallback_when_trafilatura_finds_nothing():
     r = strip_html("<html><body><div>Short text only here.</div></body></html>", StripConfig(html_isolation=False))
-    assert r.method in {"fallback:baseline", "empty", "trafilatura"}
+    assert r.method in {"fallback:baseline", "fallback:flatten", "empty", "trafilatura"}
+
+
+def test_deeply_nested_page_falls_back_to_its_visible_text():
+    """lxml gives up on deep nesting, so trafilatura and its baseline return nothing; the text is still there."""
+    story = "The council voted on Monday to rebuild the old bridge over the river before next winter. " * 3
+    page = "<html><body>" + "<div>" * 3000 + f"<p>{story}</p><p>Share this article</p>" + "</div>" * 3000 + "</body></html>"
+    r = strip_html(page, StripConfig(html_isolation=False))
+    assert r.method == "fallback:flatten"
+    assert "rebuild the old bridge" in r.text
 
 
 def test_empty_and_junk_pages_do_not_raise():
@@ -96,3 +105,27 @@ def test_library_use_from_a_script_without_main_guard(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["ran", "trafilatura"]
+
+
+def test_many_pages_give_what_each_gets_alone():
+    """The batch call runs each line model once for all pages; results and refusals match page by page."""
+    story = "The council voted on Monday to rebuild the old bridge over the river before next winter. " * 3
+    pages = [
+        (PAGE, None),
+        ("<html><body>" + "<div>" * 3000 + f"<p>{story}</p>" + "</div>" * 3000 + "</body></html>", None),
+        ("<html><body><p>" + "x" * 300 + "</p></body></html>", "https://example.com/a"),
+        ("", None),
+    ]
+    config = StripConfig(html_isolation=False, max_html_bytes=20_000)
+    stripper = HtmlStripper(config)
+    batch = stripper.many(pages)
+    for (html, url), got in zip(pages, batch):
+        try:
+            alone = stripper(html, url)
+        except StripRefused as err:
+            alone = err
+        if isinstance(alone, StripRefused):
+            assert isinstance(got, StripRefused) and got.reason == alone.reason
+        else:
+            assert got == alone
+    assert isinstance(batch[1], StripRefused) and batch[1].reason == "html_too_large"

@@ -23,7 +23,8 @@ cascade's pick, unchanged by the merge), ``trafilatura+readability`` when
 the merge dropped or inserted lines. Where
 trafilatura returns nothing, its ``baseline`` extractor (all the page's
 paragraph-like text) is used instead and filtered with the text model
-(``fallback:baseline``).
+(``fallback:baseline``); where that is empty too, the page's visible text
+(``fallback:flatten``, :mod:`.flatten`), also judged by the text model.
 
 Robustness. A page larger than ``max_html_bytes`` is refused before any
 parsing. Each page gets ``html_timeout`` seconds: extraction runs in a
@@ -47,7 +48,8 @@ from .agree import MIN_AGREEMENT, agree
 from .base import Removal, StripRefused, StripResult, check_size
 from .candidates import Candidates, cascade_blocks, extract_candidates
 from .config import StripConfig
-from .lines import strip_lines
+from .flatten import flatten_html
+from .lines import strip_many
 from .model import LineModel, load_model
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,9 @@ def extract(html: str, url: str | None, options) -> Candidates:
     Runs trafilatura's cascade step by step (:mod:`.candidates`) so the
     readability candidate it computes anyway is kept. Where trafilatura
     returns nothing, its ``baseline`` extractor (all the page's
-    paragraph-like text) stands in, with ``picked="fallback:baseline"``.
+    paragraph-like text) stands in, with ``picked="fallback:baseline"``;
+    where that finds nothing too, the page's visible text, a line per block
+    (:func:`.flatten.flatten_html`, ``"fallback:flatten"``).
     """
     import trafilatura
 
@@ -93,6 +97,13 @@ def extract(html: str, url: str | None, options) -> Candidates:
         text = ""
     if text and text.strip():
         return Candidates(text, "fallback:baseline")
+    try:
+        text = flatten_html(html)
+    except Exception:  # html.parser is forgiving; never let a last resort fail the page
+        logger.debug("flattening failed on %s", url, exc_info=True)
+        text = ""
+    if text:
+        return Candidates(text, "fallback:flatten")
     return Candidates("", "empty")
 
 
@@ -265,12 +276,39 @@ class HtmlStripper:
             StripRefused: the page is too large, took too long, or crashed
                 the extractor; ``reason`` says which.
         """
-        check_size(html, self.config.max_html_bytes, "html_too_large", "HTML", "--max-html-bytes")
-        found = self._extract(html, url)
-        if not isinstance(found, Candidates):  # an extractor answering (text, method)
-            text, method = found
-            found = Candidates(text, "fallback:baseline" if method == "fallback:baseline" else "extract")
-        return strip_found(found, self.config, self.repeated, self._html_model, self._text_model)
+        (result,) = self.many([(html, url)])
+        if isinstance(result, StripRefused):
+            raise result
+        return result
+
+    def many(self, pages: list[tuple[str, str | None]]) -> list[StripResult | StripRefused]:
+        """Extract and clean many ``(html, url)`` pages: per page a result, or the refusal.
+
+        Pages are extracted one by one (in the worker, each under its time
+        limit); their line models then run once for all of them, which is
+        what a page costs beyond trafilatura. Each page's result is what it
+        gets alone.
+        """
+        out: list[StripResult | StripRefused] = []
+        found: list[Candidates] = []
+        at: list[int] = []
+        for html, url in pages:
+            try:
+                check_size(html, self.config.max_html_bytes, "html_too_large", "HTML", "--max-html-bytes")
+                got = self._extract(html, url)
+            except StripRefused as err:
+                out.append(err)
+                continue
+            if not isinstance(got, Candidates):  # an extractor answering (text, method)
+                text, method = got
+                got = Candidates(text, method if method.startswith("fallback:") else "extract")
+            at.append(len(out))
+            out.append(got)  # replaced below
+            found.append(got)
+        for k, result in zip(at, strip_found_many(found, self.config, self.repeated, self._html_model,
+                                                  self._text_model)):
+            out[k] = result
+        return out
 
     def close(self) -> None:
         """Stop the worker process, if one was started."""
@@ -287,35 +325,52 @@ class HtmlStripper:
 
 def strip_found(found: Candidates, config: StripConfig, repeated, html_model: LineModel | None,
                 text_model: LineModel | None, min_agreement: float = MIN_AGREEMENT) -> StripResult:
-    """Merge the readability runner-up into trafilatura's pick, then run the line model.
+    """:func:`strip_found_many` for one page."""
+    return strip_found_many([found], config, repeated, html_model, text_model, min_agreement)[0]
 
-    The page's extraction (``found``) is merged by :func:`.agree.agree`; the
-    lines it drops are recorded as ``disagree:readability`` and the rest go
-    to the ``html`` line model. Removal line numbers cite the merged text
+
+def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, html_model: LineModel | None,
+                     text_model: LineModel | None, min_agreement: float = MIN_AGREEMENT) -> list[StripResult]:
+    """Merge the readability runner-up into trafilatura's pick, then run the line model, for many pages.
+
+    Each page's extraction is merged by :func:`.agree.agree`; the lines it
+    drops are recorded as ``disagree:readability`` and the rest go to the
+    ``html`` line model. Removal line numbers cite the merged text
     (trafilatura's lines plus the inserted ones), where both kinds of
-    removal happen. A page only the ``baseline`` fallback found is judged by
-    the ``text`` model instead, as its output looks like the text path's.
-    ``min_agreement`` is there for the benchmark's sweep.
+    removal happen. A page only a fallback (``baseline``, ``flatten``) found
+    is judged by the ``text`` model instead, as its output looks like the
+    text path's. Each model runs once for all its pages (:func:`.lines.strip_many`;
+    a page gets what it would get alone), which saves the per-call cost of
+    its passes. ``min_agreement`` is there for the benchmark's sweep.
     """
-    if not found.text:
-        return StripResult("", (), found.picked)
-    if found.picked == "fallback:baseline":
-        lines, removed = strip_lines(found.text, config, repeated, text_model)
-        return StripResult("\n".join(lines), tuple(removed), found.picked)
-    merged = agree(found.text, found.readability, min_agreement)
-    method = "trafilatura"  # whichever stage of its cascade won (found.picked)
-    if merged.dropped or merged.inserted:
-        method += "+readability"
-    if not merged.dropped:
-        lines, removed = strip_lines("\n".join(merged.lines), config, repeated, html_model)
-        return StripResult("\n".join(lines), tuple(removed), method)
-    gone = set(merged.dropped)
-    number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
-    lines, removed = strip_lines("\n".join(merged.lines[i - 1] for i in number), config, repeated, html_model)
-    removed = [Removal(number[r.line - 1], r.text, r.rule) for r in removed]
-    removed += [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
-    removed.sort(key=lambda r: r.line)
-    return StripResult("\n".join(lines), tuple(removed), method)
+    out: list[StripResult | None] = [None] * len(founds)
+    jobs: dict[str, list[tuple[int, str, list[int] | None, list[Removal], str]]] = {"html": [], "text": []}
+    for k, found in enumerate(founds):
+        if not found.text:
+            out[k] = StripResult("", (), found.picked)
+        elif found.picked.startswith("fallback:"):
+            jobs["text"].append((k, found.text, None, [], found.picked))
+        else:
+            merged = agree(found.text, found.readability, min_agreement)
+            method = "trafilatura"  # whichever stage of its cascade won (found.picked)
+            if merged.dropped or merged.inserted:
+                method += "+readability"
+            gone = set(merged.dropped)
+            number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
+            dropped = [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
+            text = "\n".join(merged.lines[i - 1] for i in number)
+            jobs["html"].append((k, text, number if gone else None, dropped, method))
+    for name, model in (("html", html_model), ("text", text_model)):
+        pages = jobs[name]
+        if not pages:
+            continue
+        judged = strip_many([text for _, text, _, _, _ in pages], config, repeated, model)
+        for (k, _, number, dropped, method), (lines, removed) in zip(pages, judged):
+            if number is not None:  # cite the merged text's line numbers
+                removed = [Removal(number[r.line - 1], r.text, r.rule) for r in removed] + dropped
+                removed.sort(key=lambda r: r.line)
+            out[k] = StripResult("\n".join(lines), tuple(removed), method)
+    return out
 
 
 def strip_html(html: str, config: StripConfig | None = None, url: str | None = None) -> StripResult:
