@@ -326,11 +326,14 @@ def _process_all(docs: Iterable[Document], config: Config, with_features: bool, 
     pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(config, with_features, keep_strip))
     try:
-        # a bounded window of batches in flight keeps memory flat on huge inputs
+        # A bounded window of batches in flight keeps memory flat on huge
+        # inputs. Four per worker rather than two keeps workers fed while the
+        # parent takes in a batch's results: 50k --tier copies -j2, two rounds
+        # of 4 alternating runs, median 12.05 -> 11.74 s and 12.27 -> 12.09 s.
         window: collections.deque = collections.deque()
         for batch in itertools.chain(head, batches):
             window.append((batch, pool.submit(_work, batch)))
-            if len(window) >= 2 * config.jobs:
+            if len(window) >= 4 * config.jobs:
                 b, fut = window.popleft()
                 yield from zip(b, fut.result())
         while window:
