@@ -97,14 +97,15 @@ class _Lines:
         flat = list(chain.from_iterable(self.tokens))
         ids = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
         line_of = np.repeat(np.arange(len(self.lines)), lens)
-        ok = line_of[:-3] == line_of[3:] if len(flat) > 3 else np.zeros(0, dtype=bool)
+        m = max(len(flat) - 3, 0)  # 4-grams: those starting at token k < m
+        ok = line_of[:m] == line_of[3 : 3 + m]  # the four tokens are on one line
         with np.errstate(over="ignore"):  # wrapping multiplication is the point
-            keys = ids[:-3] * _MIX
-            keys = (keys ^ ids[1:-2]) * _MIX
-            keys = (keys ^ ids[2:-1]) * _MIX
-            keys = keys ^ ids[3:]
-        self.keys = keys[ok] if len(flat) > 3 else keys[:0]
-        self.gram_line = line_of[:-3][ok] if len(flat) > 3 else line_of[:0]
+            keys = ids[:m] * _MIX
+            keys = (keys ^ ids[1 : 1 + m]) * _MIX
+            keys = (keys ^ ids[2 : 2 + m]) * _MIX
+            keys = keys ^ ids[3 : 3 + m]
+        self.keys = keys[ok]
+        self.gram_line = line_of[:m][ok]
 
     def present_in(self, other: _Lines) -> tuple[np.ndarray, float]:
         """Per line, whether it occurs in ``other``; and the share of this text's 4-grams found there."""

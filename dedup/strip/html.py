@@ -289,21 +289,20 @@ class HtmlStripper:
         what a page costs beyond trafilatura. Each page's result is what it
         gets alone.
         """
-        out: list[StripResult | StripRefused] = []
+        out: list[StripResult | StripRefused | None] = [None] * len(pages)
         found: list[Candidates] = []
         at: list[int] = []
-        for html, url in pages:
+        for k, (html, url) in enumerate(pages):
             try:
                 check_size(html, self.config.max_html_bytes, "html_too_large", "HTML", "--max-html-bytes")
                 got = self._extract(html, url)
             except StripRefused as err:
-                out.append(err)
+                out[k] = err
                 continue
             if not isinstance(got, Candidates):  # an extractor answering (text, method)
                 text, method = got
                 got = Candidates(text, method if method.startswith("fallback:") else "extract")
-            at.append(len(out))
-            out.append(got)  # replaced below
+            at.append(k)
             found.append(got)
         for k, result in zip(at, strip_found_many(found, self.config, self.repeated, self._html_model,
                                                   self._text_model)):
