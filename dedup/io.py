@@ -422,6 +422,10 @@ class AtomicOutput:
     ``-`` writes to stdout. A path is written to a temporary file beside it
     and renamed over it on :meth:`commit`; on :meth:`abort` (any failure) the
     temporary file is removed, so partial output is never mistaken for success.
+    A symbolic link stays a link: the file it points to is the one replaced.
+    A path that exists and is not a regular file (``/dev/null``, a named pipe)
+    is written in place, since renaming over it would replace the device or
+    the pipe with a file.
 
     Every write error is raised as an :class:`OSError` whose ``filename`` is
     the target (``<stdout>`` for ``-``), so the message can say what failed.
@@ -436,10 +440,12 @@ class AtomicOutput:
             self.fh: BinaryIO = sys.stdout.buffer
             self._tmp = None
         else:
-            path = Path(target)
-            self._tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            path = Path(os.path.realpath(target))
+            special = path.exists() and not path.is_file()
+            self._final = path
+            self._tmp = None if special else path.with_name(f".{path.name}.{os.getpid()}.tmp")
             try:
-                self.fh = open(self._tmp, "wb")
+                self.fh = open(path if special else self._tmp, "wb")
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror, self.name) from exc
 
@@ -455,8 +461,10 @@ class AtomicOutput:
             if self._tmp is not None:
                 os.fsync(self.fh.fileno())
                 self.fh.close()
-                os.replace(self._tmp, self.target)
+                os.replace(self._tmp, self._final)
                 self._tmp = None
+            elif self.target != "-":
+                self.fh.close()
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, self.name) from exc
 
@@ -472,6 +480,11 @@ class AtomicOutput:
             except OSError:
                 pass
             self._tmp = None
+        elif self.target != "-":
+            try:
+                self.fh.close()
+            except OSError:
+                pass
 
 
 class Spool:

@@ -110,6 +110,35 @@ def test_missing_and_unknown_inputs(tmp_path):
         expand_inputs([str(tmp_path / "empty")] if (tmp_path / "empty").mkdir() is None else [])
 
 
+def test_atomic_output_writes_a_pipe_in_place_and_follows_links(tmp_path):
+    """Renaming over a device or a named pipe would replace it with a file (as root,
+    ``-o /dev/null`` once did): such a target is written in place. A link stays a link."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    out = AtomicOutput(str(fifo))
+    out.write(b"through the pipe\n")
+    out.commit()
+    reader.join(10)
+    assert got == [b"through the pipe\n"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+    real = tmp_path / "real.jsonl"
+    real.write_bytes(b"old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    out = AtomicOutput(str(link))
+    out.write(b"new\n")
+    out.commit()
+    assert link.is_symlink() and real.read_bytes() == b"new\n"
+
+
 def test_atomic_output(tmp_path):
     target = tmp_path / "out.jsonl"
     out = AtomicOutput(str(target))
