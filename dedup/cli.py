@@ -115,7 +115,7 @@ def _execute(kw: dict, config: Config, produce) -> None:
         if qout:
             outputs.append(qout)
         sink = (lambda rec: qout.write(dumps(rec))) if qout else None
-        chunks = produce(read_inputs(kw["inputs"]), stats, sink)
+        chunks = produce(read_inputs(kw["inputs"], lazy=True), stats, sink)
         try:
             with _progress(kw, stats):
                 for chunk in chunks:

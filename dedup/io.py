@@ -48,6 +48,17 @@ class RawRecord:
     record: object = None
     error: InputError | None = None
     skip: bool = False
+    line: bytes | None = None  # a JSONL line not decoded yet (read with ``lazy=True``)
+
+    def decoded(self) -> RawRecord:
+        """This record with its JSON line decoded into ``record`` or ``error``; itself when
+        there is nothing to decode. Lazy reading lets worker processes do the decoding."""
+        if self.line is None:
+            return self
+        try:
+            return RawRecord(self.where, record=orjson.loads(self.line))
+        except orjson.JSONDecodeError as exc:
+            return RawRecord(self.where, error=_decode_error(self.where, self.line, exc))
 
 
 def _kind(path: Path) -> str | None:
@@ -98,18 +109,23 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
     return out
 
 
-def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[RawRecord]:
-    """All records of all inputs, in order. ``-`` (or no input) reads JSONL from stdin."""
+def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None, lazy: bool = False) -> Iterator[RawRecord]:
+    """All records of all inputs, in order. ``-`` (or no input) reads JSONL from stdin.
+
+    With ``lazy``, JSONL lines are left undecoded (:attr:`RawRecord.line`) for
+    the consumer to decode with :meth:`RawRecord.decoded`, so that the pipeline
+    decodes in its worker processes rather than in the one that reads.
+    """
     names = expand_inputs(inputs) or ["-"]
     for name in names:
         if name == "-":
-            yield from read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
+            yield from read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", lazy)
             continue
         path = Path(name)
         kind = _kind(path)
         try:
             if kind == "jsonl":
-                yield from read_jsonl_path(path)
+                yield from read_jsonl_path(path, lazy)
             elif kind == "warc":
                 from .warc import read_warc
 
@@ -187,7 +203,7 @@ def _stream_errors() -> tuple[type[BaseException], ...]:
     return (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
-def read_jsonl_path(path: Path) -> Iterator[RawRecord]:
+def read_jsonl_path(path: Path, lazy: bool = False) -> Iterator[RawRecord]:
     """JSONL from a file; ``.gz``, ``.bz2`` and ``.zst`` are decompressed transparently.
 
     A damaged stream ends the file with one error record (reason ``truncated``
@@ -199,11 +215,12 @@ def read_jsonl_path(path: Path) -> Iterator[RawRecord]:
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     with fh:
-        yield from read_jsonl(fh, str(path))
+        yield from read_jsonl(fh, str(path), lazy)
 
 
-def read_jsonl(fh: BinaryIO, name: str) -> Iterator[RawRecord]:
+def read_jsonl(fh: BinaryIO, name: str, lazy: bool = False) -> Iterator[RawRecord]:
     """Decode JSONL from a binary stream. Blank lines are ignored; BOM and CRLF are accepted.
+    With ``lazy``, each record keeps its undecoded line (see :meth:`RawRecord.decoded`).
 
     A last line without a newline is only taken once the stream has ended
     cleanly: in a truncated archive it is the torn part of a record.
@@ -230,11 +247,8 @@ def read_jsonl(fh: BinaryIO, name: str) -> Iterator[RawRecord]:
             line = line[len(_BOM) :]
         if not line.strip():
             continue
-        where = f"{name}:{lineno}"
-        try:
-            yield RawRecord(where, record=orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            yield RawRecord(where, error=_decode_error(where, line, exc))
+        rr = RawRecord(f"{name}:{lineno}", line=line)
+        yield rr if lazy else rr.decoded()
 
 
 def _stream_error(name: str, lineno: int, exc: BaseException) -> RawRecord:

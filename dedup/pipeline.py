@@ -147,6 +147,41 @@ class Processed:
     strip: StripResult | None = None  # kept only for the strip command
 
 
+@dataclass(slots=True)
+class Accepted:
+    """One processed document as the clustering process receives it from a worker.
+
+    The ledger's fields, already in the form it stores (the signature as
+    bytes, the event features pickled), so that results cross between
+    processes as a few flat byte strings, not as objects to rebuild.
+    """
+
+    id: str
+    origin: str
+    day: int | None  # proleptic ordinal of the publication day
+    index: int
+    blob: bytes  # the output record without provenance, as a JSONL line
+    summary: dict
+    n_words: int
+    content_key: int
+    signature: bytes  # uint32 row; empty without features
+    event: bytes  # pickled EventDoc without its names; empty without features
+    names: bytes  # its pickled names
+    strip: StripResult | None
+
+    @classmethod
+    def of(cls, doc: Document, p: Processed) -> Accepted:
+        day = doc.day
+        event = names = b""
+        if p.event is not None:
+            # the names travel apart: clustering reads only the features
+            event = pickle.dumps(replace(p.event, names=()), protocol=5)
+            names = pickle.dumps(p.event.names, protocol=5)
+        return cls(doc.id, doc.origin, day.toordinal() if day else None, doc.index, p.blob, p.summary,
+                   p.n_words, p.content_key, b"" if p.signature is None else p.signature.tobytes(),
+                   event, names, p.strip)
+
+
 def base_record(doc: Document, text: str) -> dict:
     """The output record of a document: its fields, clean text, and carried extras."""
     rec: dict = {"id": doc.id, "text": text}
@@ -237,6 +272,32 @@ class Worker:
                 p.content_key = int(signed.content_keys[k])
         return out
 
+    def take(self, items: list, keep_strip: bool = False) -> list[tuple[str | None, object]]:
+        """Validate and process a batch of pending records, ``(index, RawRecord)`` each.
+
+        Per item, ``(id, outcome)``: the document's id (None when the record is
+        not a valid document) and an :class:`Accepted`, a refusal InputError, or
+        a :class:`Bad`. Decoding and validation happen here, in the worker, so
+        the process that reads only passes undecoded lines along.
+        """
+        docs: list = []
+        for index, rr in items:
+            rr = rr.decoded()
+            if rr.error is not None:
+                docs.append(Bad(rr.error))
+                continue
+            try:
+                docs.append(from_record(rr.record, rr.where, index))
+            except InputError as err:
+                docs.append(Bad(err))
+        out: list[tuple[str | None, object]] = []
+        for doc, res in zip(docs, self.process(docs, keep_strip)):
+            if isinstance(doc, Bad):
+                out.append((None, doc))
+            else:
+                out.append((doc.id, Accepted.of(doc, res) if isinstance(res, Processed) else res))
+        return out
+
     def close(self) -> None:
         self.html.close()
 
@@ -251,9 +312,9 @@ def _init_worker(config: Config, with_features: bool, keep_strip: bool) -> None:
     _WORKER = (Worker(config, with_features), keep_strip)
 
 
-def _work(docs: list[Document]) -> list:
+def _work(items: list) -> list:
     worker, keep_strip = _WORKER
-    return worker.process(docs, keep_strip)
+    return worker.take(items, keep_strip)
 
 
 def _main_is_importable() -> bool:
@@ -293,10 +354,10 @@ def _pool_context() -> BaseContext | None:
     return ctx
 
 
-def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
-    for doc in docs:
-        batch.append(doc)
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []
@@ -304,22 +365,24 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def _process_all(docs: Iterable[Document], config: Config, with_features: bool, keep_strip: bool) -> Iterator[tuple[Document, object]]:
-    """(document, Processed or refusal) in input order, with ``config.jobs`` processes.
+def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_features: bool,
+                 keep_strip: bool) -> Iterator[tuple[tuple[int, RawRecord], tuple[str | None, object]]]:
+    """``(item, (id, outcome))`` per pending ``(index, RawRecord)``, in input order,
+    with ``config.jobs`` processes (see :meth:`Worker.take` for the outcome).
 
     A worker's first batches cost several times its later ones (the strip
     rules compile their patterns as they meet new lines), so inputs of fewer
     than ``POOL_MIN_BATCHES`` batches are processed in this process whatever
     ``jobs`` is; output is the same either way.
     """
-    batches = _batches(docs, BATCH)
+    batches = _batches(items, BATCH)
     head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
     ctx = _pool_context() if len(head) == POOL_MIN_BATCHES else None
     if ctx is None:
         worker = Worker(config, with_features)
         try:
             for batch in itertools.chain(head, batches):
-                yield from zip(batch, worker.process(batch, keep_strip))
+                yield from zip(batch, worker.take(batch, keep_strip))
         finally:
             worker.close()
         return
@@ -354,38 +417,48 @@ class Bad:
     error: InputError
 
 
-def documents(raw: Iterable[RawRecord], policy: Policy, defer: bool = False) -> Iterator[Document | Bad]:
-    """Validate raw records into documents, applying the bad-record policy.
+def documents(raw: Iterable[RawRecord], policy: Policy) -> Iterator[Document]:
+    """Validate raw records into documents, rejecting bad ones through the policy at once.
 
-    With ``defer``, a bad record is yielded as :class:`Bad` in its place instead
-    of being rejected at once, so the caller rejects it in input order together
-    with refusals that arise later: the quarantine file is then the same for
-    any number of workers.
+    The embedded pipeline validates in its workers instead (:meth:`Worker.take`,
+    :func:`_accepted`), with the same checks in the same order.
     """
     seen: set[str] = set()
     stats = policy.stats
-    reject = (lambda err: Bad(err)) if defer else policy.reject
     for rr in raw:
         stats.records_in += 1
+        rr = rr.decoded()
         if rr.error is not None:
             if rr.skip:
                 policy.skip(rr.error)
-            elif (bad := reject(rr.error)) is not None:
-                yield bad
+            else:
+                policy.reject(rr.error)
             continue
         try:
             doc = from_record(rr.record, rr.where, stats.records_in - 1)
         except InputError as err:
-            if (bad := reject(err)) is not None:
-                yield bad
+            policy.reject(err)
             continue
         if doc.id in seen:
-            err = InputError(rr.where, "duplicate_id", f"duplicate id {doc.id!r}: ids must be unique in a run", rr.record)
-            if (bad := reject(err)) is not None:
-                yield bad
+            policy.reject(_duplicate(rr, doc.id))
             continue
         seen.add(doc.id)
         yield doc
+
+
+def _duplicate(rr: RawRecord, doc_id: str) -> InputError:
+    return InputError(rr.where, "duplicate_id", f"duplicate id {doc_id!r}: ids must be unique in a run",
+                      rr.decoded().record)
+
+
+def _pending(raw: Iterable[RawRecord], stats: Stats, policy: Policy) -> Iterator[tuple[int, RawRecord]]:
+    """``(index, record)`` per input record still to validate; deliberate skips are counted here."""
+    for rr in raw:
+        stats.records_in += 1
+        if rr.skip:
+            policy.skip(rr.error)
+            continue
+        yield stats.records_in - 1, rr
 
 
 def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterator[RawRecord]:
@@ -409,10 +482,21 @@ def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterat
 
 
 def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_features: bool,
-              keep_strip: bool) -> Iterator[tuple[Document, Processed]]:
-    """Processed documents in input order; bad records and refusals go to the policy, in turn."""
+              keep_strip: bool) -> Iterator[Accepted]:
+    """Processed documents in input order; bad records and refusals go to the policy, in turn.
+
+    Workers decode and validate; the duplicate-id check, which needs every
+    id before, is made here as results arrive in input order, so the outcome
+    and the quarantine file are the same for any number of workers.
+    """
     stats = policy.stats
-    for doc, res in _process_all(documents(raw, policy, defer=True), config, with_features, keep_strip):
+    seen: set[str] = set()
+    for (_, rr), (doc_id, res) in _process_all(_pending(raw, stats, policy), config, with_features, keep_strip):
+        if doc_id is not None:
+            if doc_id in seen:
+                policy.reject(_duplicate(rr, doc_id))
+                continue
+            seen.add(doc_id)
         if isinstance(res, Bad):
             policy.reject(res.error)
         elif isinstance(res, InputError):
@@ -421,7 +505,7 @@ def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_fea
             stats.documents += 1
             stats.lines_removed += res.summary["lines_removed"]
             stats.strip_methods[res.summary["method"]] += 1
-            yield doc, res
+            yield res
 
 
 # --------------------------------------------------------------------------- strip only
@@ -429,7 +513,7 @@ def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarant
     """One output record per valid input record, in input order, each with its ``strip`` info."""
     policy = Policy(config, stats, quarantine)
     t0 = time.perf_counter()
-    for doc, res in _accepted(raw, config, policy, with_features=False, keep_strip=True):
+    for res in _accepted(raw, config, policy, with_features=False, keep_strip=True):
         rec = orjson.loads(res.blob)
         rec["strip"] = res.strip.to_record()
         yield rec, res.strip
@@ -458,32 +542,29 @@ class Ledger:
         self.offsets = array("q")  # blob offset and length, event offset, features length, names length
         self._summary_intern: dict[bytes, bytes] = {}
 
-    def add(self, doc: Document, p: Processed) -> None:
+    def add(self, a: Accepted) -> None:
         n = len(self.ids)
         if n == len(self._sigs):
             grown = np.empty((2 * n, self._sigs.shape[1]), dtype=np.uint32)
             grown[:n] = self._sigs
             self._sigs = grown
-        self._sigs[n] = p.signature
-        self.ids.append(doc.id)
-        self.origins.append(doc.origin)
-        day = doc.day
-        self.days.append(day.toordinal() if day else None)
-        summary = orjson.dumps(p.summary)
+        self._sigs[n] = np.frombuffer(a.signature, dtype=np.uint32)
+        self.ids.append(a.id)
+        self.origins.append(a.origin)
+        self.days.append(a.day)
+        summary = orjson.dumps(a.summary)
         self.summaries.append(self._summary_intern.setdefault(summary, summary))
-        self.index.append(doc.index)
-        self.n_words.append(p.n_words)
-        self.keys.append(p.content_key)
-        blob_at = self.spool.append(p.blob)
-        if p.event is None:
-            self.offsets.extend((blob_at, len(p.blob), 0, 0, 0))
+        self.index.append(a.index)
+        self.n_words.append(a.n_words)
+        self.keys.append(a.content_key)
+        blob_at = self.spool.append(a.blob)
+        if not a.event:
+            self.offsets.extend((blob_at, len(a.blob), 0, 0, 0))
         else:
             # the names follow the features, apart: clustering reads only the features
-            features = pickle.dumps(replace(p.event, names=()), protocol=5)
-            names = pickle.dumps(p.event.names, protocol=5)
-            event_at = self.spool.append(features)
-            self.spool.append(names)
-            self.offsets.extend((blob_at, len(p.blob), event_at, len(features), len(names)))
+            event_at = self.spool.append(a.event)
+            self.spool.append(a.names)
+            self.offsets.extend((blob_at, len(a.blob), event_at, len(a.event), len(a.names)))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -735,8 +816,8 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
     try:
         with Spool() as spool:
             ledger = Ledger(config.cluster.num_perm, spool)
-            for doc, res in _accepted(raw, config, policy, with_features=True, keep_strip=False):
-                ledger.add(doc, res)
+            for res in _accepted(raw, config, policy, with_features=True, keep_strip=False):
+                ledger.add(res)
             cl = cluster(ledger, config, stats, store)
             story_of: dict | None = {} if store else None
             yield from write(ledger, cl, config, stats, story_of)

@@ -38,6 +38,24 @@ def test_invalid_utf8_and_json_are_errors_with_line(tmp_path):
     assert str(recs[2].error).startswith(f"{p}:3: invalid JSON")
 
 
+def test_lazy_reading_decodes_to_the_same_records(tmp_path):
+    """``lazy=True`` leaves lines undecoded; ``decoded()`` gives what the eager reader gives."""
+    p = tmp_path / "mixed.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "x"}\r\n\n{"id": "b", "text": "\xff"}\n{"id": \n[1, 2]\n'
+                  b'{"id": "c", "text": "last"}')
+    eager = list(read_inputs([str(p)]))
+    lazy = list(read_inputs([str(p)], lazy=True))
+    assert all(r.line is not None and r.record is None and r.error is None for r in lazy)
+
+    def view(r):
+        return r.where, r.record, r.skip, r.error and (str(r.error), r.error.reason, r.error.raw)
+
+    assert [view(r.decoded()) for r in lazy] == [view(r) for r in eager]
+    assert [r.where for r in eager] == [f"{p}:{n}" for n in (1, 3, 4, 5, 6)]
+    assert [r.error.reason if r.error else r.record for r in eager] == [
+        {"id": "a", "text": "x"}, "invalid_utf8", "invalid_json", [1, 2], {"id": "c", "text": "last"}]
+
+
 LINES = b"".join(b'{"id": "%d", "text": "hello world %d"}\n' % (i, i) for i in range(3000))
 COMPRESS = {
     ".gz": lambda b: gzip.compress(b, mtime=0),

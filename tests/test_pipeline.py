@@ -160,6 +160,49 @@ def test_quarantine_order_is_the_same_for_any_jobs():
     assert one == two
 
 
+def test_cli_file_through_the_pool_accounts_like_one_process(tmp_path):
+    """Workers decode and validate JSONL lines; the parent checks ids in input order.
+
+    Every kind of bad line, spread over several batches, ends in the same
+    quarantine records, output bytes and counters with one process and two.
+    """
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+    from dedup.pipeline import BATCH, POOL_MIN_BATCHES
+
+    n = BATCH * POOL_MIN_BATCHES + 300
+    lines = [orjson.dumps({"id": f"d{i}", "text": f"{WIRE} number {i}"}) for i in range(n)]
+    lines[5] = orjson.dumps({"id": "big", "text": "x " * 600})  # refused: over --max-text-bytes
+    lines[40] = b'{"id": "broken", "text": '  # invalid JSON
+    lines[300] = b'{"id": "u", "text": "\xff"}'  # invalid UTF-8
+    lines[600] = b"[1, 2]"  # not an object
+    lines[700] = orjson.dumps({"id": "big", "text": "refused, then a duplicate"})
+    lines[900] = orjson.dumps({"id": "d3", "text": "a duplicate of an accepted document"})
+    lines[1200] = orjson.dumps({"id": "d1250", "text": "first; the later d1250 is the duplicate"})
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    got = {}
+    for jobs in (1, 2):
+        out, quarantine, stats = (tmp_path / f"{name}{jobs}" for name in ("out", "q", "stats"))
+        res = CliRunner().invoke(main, ["run", str(src), "-o", str(out), "--jobs", str(jobs), "--tier", "copies",
+                                        "--max-text-bytes", "1000", "--on-error", "quarantine",
+                                        "--quarantine", str(quarantine), "--stats", str(stats), "-q"])
+        assert res.exit_code == 0, res.output
+        st = orjson.loads(stats.read_bytes())
+        got[jobs] = (out.read_bytes(), quarantine.read_bytes(), {k: v for k, v in st.items() if k != "seconds"
+                                                              and k != "docs_per_second"})
+    assert got[1] == got[2]
+    q = [orjson.loads(line) for line in got[1][1].splitlines()]
+    assert [(r["where"].rsplit(":", 1)[1], r["reason"]) for r in q] == [
+        ("6", "text_too_large"), ("41", "invalid_json"), ("301", "invalid_utf8"), ("601", "not_object"),
+        ("701", "duplicate_id"), ("901", "duplicate_id"), ("1251", "duplicate_id")]
+    assert q[4]["record"] == {"id": "big", "text": "refused, then a duplicate"}
+    stats = got[1][2]
+    assert stats["balanced"] and stats["records_in"] == n and stats["quarantined"] == 7
+    assert stats["documents"] == n - 7
+
+
 def test_errors_survive_pickling():
     """Errors cross process boundaries (workers to parent) with every field intact."""
     import pickle
