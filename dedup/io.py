@@ -50,6 +50,11 @@ class RawRecord:
     skip: bool = False
     line: bytes | None = None  # a JSONL line not decoded yet (read with ``lazy=True``)
 
+    def __reduce__(self):
+        # records cross to worker processes by the batch: a flat tuple pickles
+        # about 3x faster than a slotted dataclass's default state dict
+        return RawRecord, (self.where, self.record, self.error, self.skip, self.line)
+
     def decoded(self) -> RawRecord:
         """This record with its JSON line decoded into ``record`` or ``error``; itself when
         there is nothing to decode. Lazy reading lets worker processes do the decoding."""

@@ -161,13 +161,18 @@ class Accepted:
     day: int | None  # proleptic ordinal of the publication day
     index: int
     blob: bytes  # the output record without provenance, as a JSONL line
-    summary: dict
+    summary: bytes  # the strip summary as JSON: few distinct values, and bytes unpickle fast
     n_words: int
     content_key: int
     signature: bytes  # uint32 row; empty without features
     event: bytes  # pickled EventDoc without its names; empty without features
     names: bytes  # its pickled names
     strip: StripResult | None
+
+    def __reduce__(self):
+        # a flat tuple: unpickling 50k of these in the parent took 0.51 s with the
+        # slotted dataclass's default state dict, 0.14 s this way
+        return Accepted, tuple(getattr(self, name) for name in Accepted.__slots__)
 
     @classmethod
     def of(cls, doc: Document, p: Processed) -> Accepted:
@@ -177,7 +182,7 @@ class Accepted:
             # the names travel apart: clustering reads only the features
             event = pickle.dumps(replace(p.event, names=()), protocol=5)
             names = pickle.dumps(p.event.names, protocol=5)
-        return cls(doc.id, doc.origin, day.toordinal() if day else None, doc.index, p.blob, p.summary,
+        return cls(doc.id, doc.origin, day.toordinal() if day else None, doc.index, p.blob, orjson.dumps(p.summary),
                    p.n_words, p.content_key, b"" if p.signature is None else p.signature.tobytes(),
                    event, names, p.strip)
 
@@ -491,6 +496,7 @@ def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_fea
     """
     stats = policy.stats
     seen: set[str] = set()
+    summaries: dict[bytes, dict] = {}
     for (_, rr), (doc_id, res) in _process_all(_pending(raw, stats, policy), config, with_features, keep_strip):
         if doc_id is not None:
             if doc_id in seen:
@@ -503,8 +509,13 @@ def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_fea
             policy.reject(res, refusal=True)
         else:
             stats.documents += 1
-            stats.lines_removed += res.summary["lines_removed"]
-            stats.strip_methods[res.summary["method"]] += 1
+            summary = summaries.get(res.summary)
+            if summary is None:
+                if len(summaries) > 4096:  # bounded, whatever the input
+                    summaries.clear()
+                summary = summaries[res.summary] = orjson.loads(res.summary)
+            stats.lines_removed += summary["lines_removed"]
+            stats.strip_methods[summary["method"]] += 1
             yield res
 
 
@@ -552,8 +563,7 @@ class Ledger:
         self.ids.append(a.id)
         self.origins.append(a.origin)
         self.days.append(a.day)
-        summary = orjson.dumps(a.summary)
-        self.summaries.append(self._summary_intern.setdefault(summary, summary))
+        self.summaries.append(self._summary_intern.setdefault(a.summary, a.summary))
         self.index.append(a.index)
         self.n_words.append(a.n_words)
         self.keys.append(a.content_key)
