@@ -259,11 +259,12 @@ def run(**kw) -> None:
         jobs=kw["jobs"],
     )
 
-    engine = spark_run_stream if kw["engine"] == "spark" else run_stream
-
     def produce(raw, stats, sink):
-        for rec in engine(raw, config, stats, sink, index=kw["index_path"]):
-            yield dumps(rec)
+        if kw["engine"] == "spark":
+            for rec in spark_run_stream(raw, config, stats, sink, index=kw["index_path"]):
+                yield dumps(rec)
+        else:
+            yield from run_stream(raw, config, stats, sink, index=kw["index_path"], as_bytes=True)
 
     _execute(kw, config, produce)
 

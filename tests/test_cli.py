@@ -159,3 +159,27 @@ def test_event_numbers_option_reaches_the_config(runner, seeds_dir):
     got, ref = lines(off.stdout_bytes), lines(default.stdout_bytes)
     assert len(got) == len(ref) == 3
     assert {r["provenance"]["config"] for r in got}.isdisjoint({r["provenance"]["config"] for r in ref})
+
+
+def test_cli_lines_are_the_library_records_dumped(runner, seed_records, tmp_path):
+    """The CLI splices each line from the spooled record and its provenance; the bytes
+    must be exactly ``orjson.dumps`` of the library's record, with odd extras and --index."""
+    import dedup
+    from dedup import Config
+
+    extras = [{"score": 1.5e-7, "tags": ["é", "\u2028", "\"q\""], "nested": {"a": [None, True]}, "n": -(2**63)},
+              {"lang": "de", "title": "Ünïcode \U0001f600", "source": "wire", "date": "2019-03-01"}]
+    recs = [{**r, **extras[k % 2]} for k, r in enumerate(seed_records)]
+    recs += [{"id": f"copy{k}", "text": "Share this\n" + seed_records[k]["text"], "x": k} for k in range(3)]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(*recs))
+    for tier in ("events", "copies"):
+        want = list(dedup.run_stream(dedup.read_inputs([str(src)]), Config(cluster=dedup.ClusterConfig(tier=tier)),
+                                     dedup.pipeline.Stats(), index=str(tmp_path / f"lib-{tier}.db")))
+        out = tmp_path / f"out-{tier}.jsonl"
+        res = runner.invoke(main, ["run", str(src), "--tier", tier, "-o", str(out), "-q",
+                                   "--index", str(tmp_path / f"cli-{tier}.db")])
+        assert res.exit_code == 0, res.output
+        got = out.read_bytes()
+        assert got == jsonl(*want)
+        assert any(m["relation"] == "duplicate" for r in want for m in r["provenance"]["members"])
