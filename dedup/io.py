@@ -444,7 +444,9 @@ class AtomicOutput:
     A symbolic link stays a link: the file it points to is the one replaced.
     A path that exists and is not a regular file (``/dev/null``, a named pipe)
     is written in place, since renaming over it would replace the device or
-    the pipe with a file.
+    the pipe with a file. A temporary file left beside the target by a run
+    that was killed (``kill -9`` gives no chance to clean up) is removed when
+    the process named in it is gone.
 
     Every write error is raised as an :class:`OSError` whose ``filename`` is
     the target (``<stdout>`` for ``-``), so the message can say what failed.
@@ -463,6 +465,8 @@ class AtomicOutput:
             special = path.exists() and not path.is_file()
             self._final = path
             self._tmp = None if special else path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            if not special:
+                _remove_stale_temps(path)
             try:
                 self.fh = open(path if special else self._tmp, "wb")
             except OSError as exc:
@@ -504,6 +508,28 @@ class AtomicOutput:
                 self.fh.close()
             except OSError:
                 pass
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove ``.NAME.PID.tmp`` files beside ``path`` whose process no longer runs."""
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) : -len(".tmp")]
+        if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()) or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: the file is an orphan
+            try:
+                os.unlink(path.parent / name)
+            except OSError:
+                pass
+        except (OSError, OverflowError):  # alive (maybe another user's), or not a pid
+            pass
 
 
 class Spool:

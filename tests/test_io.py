@@ -157,6 +157,24 @@ def test_atomic_output_writes_a_pipe_in_place_and_follows_links(tmp_path):
     assert link.is_symlink() and real.read_bytes() == b"new\n"
 
 
+def test_atomic_output_removes_the_temp_file_of_a_killed_run(tmp_path):
+    """A run killed with kill -9 leaves its temporary file; the next run removes it,
+    and only it: a live process's file and unrelated names stay."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".out.jsonl.{int(dead.stdout)}.tmp"
+    live = tmp_path / ".out.jsonl.1.tmp"  # pid 1 always runs
+    other = tmp_path / ".out.jsonl.notapid.tmp"
+    for p in (orphan, live, other):
+        p.write_bytes(b"partial")
+    out = AtomicOutput(str(tmp_path / "out.jsonl"))
+    out.write(b"done\n")
+    out.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "out.jsonl"])
+
+
 def test_atomic_output(tmp_path):
     target = tmp_path / "out.jsonl"
     out = AtomicOutput(str(target))
