@@ -159,6 +159,18 @@ def _lower_table() -> np.ndarray:
     return table
 
 
+@cache
+def _word_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per BMP code point, 1 for a word character (``int8``), and its
+    :func:`_lower_table` value, 0 outside words: the terms of the
+    characters between words then vanish from a sum over a text."""
+    word = (_char_table() & _WORDCH > 0).astype(np.int8)
+    low = _lower_table() * word.astype(np.uint64)
+    word.setflags(write=False)
+    low.setflags(write=False)
+    return word, low
+
+
 #: Counted character classes, packed as 16-bit fields of two 64-bit words
 #: so one ``reduceat`` per word counts four classes per line at once.
 _COUNTED = ((_ALPHA, _UPPER, _DIGIT, _SPACE), (_COMMA, _SEPCH, _QUOTE, None))
@@ -221,6 +233,24 @@ def _word_hashes(idx: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
         bounds = np.empty(2 * starts.shape[0], dtype=np.intp)
         bounds[0::2], bounds[1::2] = starts, ends
         return np.add.reduceat(terms, bounds)[0::2] * inv.take(starts)
+
+
+def _run_hashes(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`_word_hashes` of the words of a text, the maximal runs of word
+    characters, given where they start.
+
+    Characters outside words weigh 0 (:func:`_word_tables`), so one
+    ``reduceat`` from each start to the next sums exactly one word's terms:
+    half the boundaries of :func:`_word_hashes`, and no interleaving.
+    """
+    if starts.shape[0] == 0:
+        return np.zeros(0, dtype=np.uint64)
+    n = idx.shape[0]
+    fwd, inv = _Powers.get(n)
+    with np.errstate(over="ignore"):
+        terms = _word_tables()[1].take(idx)
+        np.multiply(terms, fwd, out=terms)
+        return np.add.reduceat(terms, starts) * inv.take(starts)
 
 
 def _hash_words(words) -> np.ndarray:
@@ -326,14 +356,14 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
     letters, upper, digits, spaces, commas, seps, quotes, underscores = _class_counts(idx, starts, lengths)
     spaces[:-1] -= 1  # the "\n" joining two lines belongs to neither
 
-    flags = _char_table().take(idx)
-    wordch = (flags & _WORDCH) > 0
-    edges = np.flatnonzero(np.diff(wordch.view(np.int8), prepend=np.int8(0), append=np.int8(0)))
-    w_start, w_end = edges[0::2], edges[1::2]  # a run of word characters opens, then closes
+    flags = _char_table()
+    inword = np.zeros(idx.shape[0] + 2, dtype=np.int8)  # 0 before and after the text
+    _word_tables()[0].take(idx, out=inword[1:-1])
+    w_start = np.flatnonzero(inword[1:] != inword[:-1])[0::2]  # a run of word characters opens, then closes
     w_line = np.searchsorted(starts, w_start, side="right") - 1
     nwords = np.bincount(w_line, minlength=n)
-    title = np.bincount(w_line, (flags.take(w_start) & _UPPER) > 0, minlength=n)
-    h = _word_hashes(idx, w_start, w_end)
+    title = np.bincount(w_line, (flags.take(idx.take(w_start)) & _UPPER) > 0, minlength=n)
+    h = _run_hashes(idx, w_start)
     stop_set, cta_set = _vocab_sets()
     stop = np.bincount(w_line, stop_set.member(h), minlength=n)
     cta = np.bincount(w_line, cta_set.member(h), minlength=n)
@@ -344,16 +374,16 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
 
     inside = np.minimum(line_of(_SENT_INSIDE), 5)
     urlish = line_of(_URLISH) > 0
-    first = flags.take(starts)
+    first = flags.take(idx.take(starts))
     last = ends - 1
     # sentence end: the last character, closing quotes and brackets skipped
     # (never the first character of the line)
     while True:
-        back = (last > starts) & (flags.take(last) & _CLOSER > 0)
+        back = (last > starts) & (flags.take(idx.take(last)) & _CLOSER > 0)
         if not back.any():
             break
         last = last - back
-    end_sent = flags.take(last) & _END > 0
+    end_sent = flags.take(idx.take(last)) & _END > 0
     end_colon = idx.take(ends - 1) == 58
     if repeated is not None and len(repeated):
         rep = np.fromiter(map(repeated.__contains__, lines), dtype=float, count=n)

@@ -110,6 +110,7 @@ def _is_short(line: str) -> bool:
 #: :data:`_RULE_MEMO` can hold those numbers.
 _FIXED_NAMES = ("no_words", *(name for name, _ in RULES), "rule", "repeated_line")
 _FIXED_CODE = {name: k + 1 for k, name in enumerate(_FIXED_NAMES)}
+_CODE_OF = {None: 0, **_FIXED_CODE}  # a rule's code, 0 for no rule
 _REPEATED = _FIXED_CODE["repeated_line"]
 
 
@@ -233,14 +234,24 @@ def _named_codes(lines: list[str], config: StripConfig, repeated=None, worded: n
     character, which saves ``rule_of`` one search).
     """
     codes = np.fromiter(map(_RULE_MEMO.get, lines, itertools.repeat(-1)), dtype=np.int32, count=len(lines))
-    for k in np.flatnonzero(codes < 0).tolist():
-        line = lines[k]
-        rule = _rule_of_worded(line) if worded is not None and worded[k] else rule_of(line)
-        codes[k] = code = _FIXED_CODE[rule] if rule is not None else 0
-        if len(line) <= _MEMO_LINE_CHARS:
-            if len(_RULE_MEMO) >= _MEMO_SIZE:
-                _RULE_MEMO.clear()
-            _RULE_MEMO[line] = code
+    missing = np.flatnonzero(codes < 0)
+    if missing.shape[0]:
+        # each new line once (a batch repeats its menus), through C-level maps:
+        # per line, only the rule functions run in Python
+        if worded is None:
+            todo = dict.fromkeys([lines[k] for k in missing.tolist()])
+            found = dict(zip(todo, map(_CODE_OF.__getitem__, map(rule_of, todo))))
+        else:
+            has = worded[missing]
+            words = dict.fromkeys([lines[k] for k in missing[has].tolist()])
+            other = dict.fromkeys([lines[k] for k in missing[~has].tolist()])
+            found = dict(zip(words, map(_CODE_OF.__getitem__, map(_rule_of_worded, words))))
+            found.update(zip(other, map(_CODE_OF.__getitem__, map(rule_of, other))))
+        codes[missing] = np.fromiter(map(found.__getitem__, [lines[k] for k in missing.tolist()]),
+                                     dtype=np.int32, count=missing.shape[0])
+        if len(_RULE_MEMO) + len(found) > _MEMO_SIZE:
+            _RULE_MEMO.clear()
+        _RULE_MEMO.update((line, code) for line, code in found.items() if len(line) <= _MEMO_LINE_CHARS)
     if repeated is not None and len(repeated):
         limit = config.repeat_max_words
         for k in np.flatnonzero(codes == 0).tolist():

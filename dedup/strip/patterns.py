@@ -205,13 +205,27 @@ def split_alternatives(src: str) -> list[str]:
     >>> split_alternatives(r"a(?:b|c)|[|x]|d\\|e")
     ['a(?:b|c)', '[|x]', 'd\\\\|e']
     """
+    return list(_alternatives(src))
+
+
+#: :func:`filter_for` takes the same few hundred sources apart again for
+#: every first character a matcher meets (some 300 in a worker's first
+#: batch); :func:`_alternatives` and :func:`_group_end` scan each source
+#: once per process instead.
+_SOURCES = 4096
+
+
+@functools.lru_cache(maxsize=_SOURCES)
+def _alternatives(src: str) -> tuple[str, ...]:
+    """:func:`split_alternatives`, as a tuple (cached)."""
     cuts = [i for i, ch, depth in _scan(src) if ch == "|" and depth == 0]
     bounds = [-1, *cuts, len(src)]
-    return [src[a + 1 : b] for a, b in itertools.pairwise(bounds)]
+    return tuple(src[a + 1 : b] for a, b in itertools.pairwise(bounds))
 
 
+@functools.lru_cache(maxsize=_SOURCES)
 def _group_end(src: str) -> int | None:
-    """Index of the ")" closing the group that ``src`` starts with."""
+    """Index of the ")" closing the group that ``src`` starts with (cached)."""
     return next((i for i, ch, d in _scan(src) if ch == ")" and d == 0), None)
 
 
@@ -250,7 +264,7 @@ def filter_for(alt: str, keeps, depth: int = 4) -> str | None:
         return "|".join(kept) if kept else None
     if rest[:1] in ("?", "*", "+", "{"):
         return alt
-    branches = [f for b in split_alternatives(group) if (f := filter_for(b, keeps, depth - 1)) is not None]
+    branches = [f for b in _alternatives(group) if (f := filter_for(b, keeps, depth - 1)) is not None]
     return f"(?:{'|'.join(branches)}){rest}" if branches else None
 
 
@@ -365,6 +379,7 @@ class RuleMatcher:
         except Exception:  # an unknown construct: keep the full alternation  # pragma: no cover
             self._alts = None
         self._by_first: dict[str, re.Pattern[str] | None] = {}
+        self._by_variants: dict[frozenset[str], re.Pattern[str] | None] = {}
         self._compiled: dict[str, re.Pattern[str]] = {}
 
     def _keeps(self, src: str, ch: str) -> bool:
@@ -375,8 +390,19 @@ class RuleMatcher:
         return pred is None or pred(ch)
 
     def _compile_for(self, ch: str) -> re.Pattern[str] | None:
+        """The alternation for lines starting with ``ch``. Every first-character
+        predicate looks at ``ch`` only through :func:`_variants`, so "t" and
+        "T" (and "ſ", "s" and "S") share one analysis."""
         if self._alts is None:
             return self._full
+        key = _variants(ch)
+        try:
+            return self._by_variants[key]
+        except KeyError:
+            rx = self._by_variants[key] = self._select(ch)
+            return rx
+
+    def _select(self, ch: str) -> re.Pattern[str] | None:
         groups = []
         for name, alts in self._alts:
             keep = [f for a in alts if (f := filter_for(a, lambda src: self._keeps(src, ch))) is not None]
