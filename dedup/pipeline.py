@@ -138,7 +138,7 @@ class Policy:
 class Processed:
     """What per-document work returns: everything clustering and writing need."""
 
-    blob: bytes  # the output record without provenance, as a JSONL line
+    blob: bytes  # the output record without provenance, as JSON (no newline)
     summary: dict  # strip summary for provenance
     n_words: int
     content_key: int
@@ -160,7 +160,7 @@ class Accepted:
     origin: str
     day: int | None  # proleptic ordinal of the publication day
     index: int
-    blob: bytes  # the output record without provenance, as a JSONL line
+    blob: bytes  # the output record without provenance, as JSON (no newline)
     summary: bytes  # the strip summary as JSON: few distinct values, and bytes unpickle fast
     n_words: int
     content_key: int
