@@ -240,9 +240,9 @@ def main() -> None:
               help="Same-event tier: average pair score at or above which two groups of reports are merged "
                    "(higher merges less). Chosen on the dev data; see dedup/events.py.")
 @click.option("--event-numbers", type=click.FloatRange(0, 1), default=_EVENTS.numbers_min, show_default=True,
-              help="Same-event tier: two groups of reports, each with 5+ documents that give numbers, stay apart "
-                   "when the cosine of their numbers (dates, ages, counts, versions) is below this; 0 turns the "
-                   "check off. Chosen on the dev data; see dedup/events.py.")
+              help=f"Same-event tier: two groups of reports, each with {_EVENTS.numbers_size}+ documents that give "
+                   "numbers, stay apart when the cosine of their numbers (dates, ages, counts, versions) is below "
+                   "this; 0 turns the check off. Chosen on the dev data; see dedup/events.py.")
 @click.option("--engine", type=click.Choice(["embedded", "spark"]), default="embedded", show_default=True,
               help="embedded: this process and --jobs workers; spark: PySpark (pip install 'dedup[spark]'), on "
                    "local[*] unless started by spark-submit. The output is the same.")

@@ -170,8 +170,9 @@ class Accepted:
     strip: StripResult | None
 
     def __reduce__(self):
-        # a flat tuple: unpickling 50k of these in the parent took 0.51 s with the
-        # slotted dataclass's default state dict, 0.14 s this way
+        # a flat tuple: with the slotted dataclass's default state dict (and the
+        # summary as a dict), unpickling 50k of these in the parent took 0.51 s;
+        # as a tuple with the summary as bytes, 0.11 s
         return Accepted, tuple(getattr(self, name) for name in Accepted.__slots__)
 
     @classmethod

@@ -229,9 +229,8 @@ class HtmlStripper:
         config: limits and switches (:class:`StripConfig`).
         repeated: optional run statistics (:mod:`.repeats`) for the
             ``repeated_line`` rule, computed over extracted texts.
-        extractor: ``(html, url, options) -> Candidates`` (or a plain
-            ``(text, method)`` pair), a picklable top-level function;
-            :func:`extract` unless a test swaps it.
+        extractor: ``(html, url, options) -> Candidates``, a picklable
+            top-level function; :func:`extract` unless a test swaps it.
     """
 
     def __init__(self, config: StripConfig | None = None, repeated=None, *, extractor=extract) -> None:
@@ -299,9 +298,6 @@ class HtmlStripper:
             except StripRefused as err:
                 out[k] = err
                 continue
-            if not isinstance(got, Candidates):  # an extractor answering (text, method)
-                text, method = got
-                got = Candidates(text, method if method.startswith("fallback:") else "extract")
             at.append(k)
             found.append(got)
         for k, result in zip(at, strip_found_many(found, self.config, self.repeated, self._html_model,
@@ -357,8 +353,7 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             gone = set(merged.dropped)
             number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
             dropped = [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
-            text = "\n".join(merged.lines[i - 1] for i in number)
-            jobs["html"].append((k, text, number if gone else None, dropped, method))
+            jobs["html"].append((k, "\n".join(merged.kept()), number if gone else None, dropped, method))
     for name, model in (("html", html_model), ("text", text_model)):
         pages = jobs[name]
         if not pages:
