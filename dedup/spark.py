@@ -540,6 +540,12 @@ def session(spark=None):
                .config("spark.sql.shuffle.partitions", "8"))
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master("local[*]")
+        # A SparkContext made here starts its Python workers with
+        # $PYSPARK_PYTHON, else "python3" from PATH; the configuration key
+        # above only reaches spark-submit. Without this, a run from a virtual
+        # environment that is not activated ran its workers on another
+        # interpreter, without the environment's packages.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     created = builder.getOrCreate()
     created.sparkContext.setLogLevel("ERROR")
     return created, True

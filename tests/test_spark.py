@@ -5,8 +5,10 @@ Marked ``spark``: skipped by the default run; ``pytest -m spark`` runs them
 shared by the whole module; starting it takes most of the time.
 """
 
+import os
 import random
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -34,6 +36,7 @@ def spark():
         pytest.skip("Spark needs Java 17 on PATH")
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # as dedup.spark does: workers on this interpreter
     session = (
         SparkSession.builder.master("local[2]")
         .appName("dedup-tests")
@@ -225,6 +228,26 @@ def test_cli_engine_spark(spark, seeds_dir, tmp_path):
     refused = runner.invoke(main, ["run", str(seeds_dir), "--engine", "spark", "--index", str(tmp_path / "i.db")])
     assert refused.exit_code == 1
     assert "works only with the embedded engine" in refused.output
+
+
+@spark_test
+def test_cli_spark_workers_run_this_interpreter(spark, seed_records, tmp_path):
+    """From a virtual environment that is not activated (its bin/ not on PATH, no $PYSPARK_PYTHON),
+    the Spark workers still run this interpreter: HTML pages are stripped as by the embedded engine."""
+    story = " ".join(r["text"] for r in seed_records[:2]).split("\n")
+    html = ("<html><body><nav>Home | World | Sport</nav><article><h1>Council budget</h1>"
+            + "".join(f"<p>{line}</p>" for line in story if line.strip())
+            + "</article><footer>Share this article. Subscribe to our newsletter.</footer></body></html>")
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [{"id": "page", "html": html}, *seed_records]))
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_PYTHON"}
+    here = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != here)
+    cmd = [sys.executable, "-m", "dedup", "run", str(src), "-q"]
+    want = subprocess.run([*cmd, "-j", "1"], env=env, capture_output=True, check=True).stdout
+    got = subprocess.run([*cmd, "--engine", "spark"], env=env, capture_output=True, check=True)
+    assert b"Traceback" not in got.stderr, got.stderr.decode()[-2000:]
+    assert got.stdout == want and b'"method":"trafilatura' in want
 
 
 def test_cli_engine_spark_without_pyspark(seeds_dir, monkeypatch):
