@@ -629,6 +629,22 @@ def _row_vectors(batch: _Batch, k: int) -> dict[str, tuple[np.ndarray, np.ndarra
     return {name: (cols[m], v) for name, (m, v) in _derive(batch, cols, counts, inv).items()}
 
 
+def _rows_vectors(batch: _Batch, rows: np.ndarray) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """:func:`_row_vectors` of each of ``rows``, derived in one pass: the
+    values are computed entry by entry, so they are those of the rows one
+    at a time."""
+    sub = batch.terms[rows]
+    inv = np.repeat(batch.inv_norm[:, rows], np.diff(sub.indptr), axis=1)
+    bounds = sub.indptr.tolist()
+    out: dict[int, dict] = {r: {} for r in rows.tolist()}
+    for name, (m, v) in _derive(batch, sub.indices, sub.data, inv).items():
+        cut = np.concatenate([[0], np.cumsum(m)])[bounds].tolist()
+        cols = sub.indices[m]
+        for k, r in enumerate(rows.tolist()):
+            out[r][name] = (cols[cut[k] : cut[k + 1]], v[cut[k] : cut[k + 1]])
+    return out
+
+
 def _vectors(batch: _Batch, rows: np.ndarray) -> dict[str, sparse.csr_matrix]:
     """Rows ``rows`` of each vector in :data:`_DERIVED` but ``weights``, as sparse matrices."""
     sub = batch.terms[rows]
@@ -682,13 +698,20 @@ def _direct_dots(batch: _Batch, a: int, b: int, va: dict, vb: dict) -> dict[str,
     return out
 
 
+#: Set bits of every 16-bit value: the masks :func:`_popcount` counts are
+#: 7 (weekdays) and 12 (months) bits wide.
+_POPCOUNT16 = np.array([bin(v).count("1") for v in range(1 << 16)], dtype=np.int64)
+
+
 def _popcount(x: np.ndarray) -> np.ndarray:
     """Set bits per element of a small non-negative int array.
 
-    >>> _popcount(np.array([0, 5, 4095])).tolist()
-    [0, 2, 12]
+    >>> _popcount(np.array([0, 5, 4095, 1 << 40])).tolist()
+    [0, 2, 12, 1]
     """
     x = x.astype(np.int64)
+    if x.size == 0 or (x.min() >= 0 and x.max() < 1 << 16):
+        return _POPCOUNT16.take(x)
     count = np.zeros(x.shape, dtype=np.int64)
     while np.any(x):
         count += x & 1
@@ -1033,7 +1056,7 @@ class EventClusters:
             smallest index among its members.
     """
 
-    __slots__ = ("_batch", "_config", "_names", "_pos", "_rows", "labels")
+    __slots__ = ("_batch", "_config", "_names", "_pos", "labels")
 
     def __init__(self, labels: list[int], names: Callable[[int], Iterable[tuple[int, str]]], batch: _Batch | None,
                  pos: np.ndarray, config: EventConfig) -> None:
@@ -1042,14 +1065,6 @@ class EventClusters:
         self._batch = batch
         self._pos = pos  # input index -> canonical row
         self._config = config
-        self._rows: dict[int, dict] = {}  # recent rows' _row_vectors: a cluster's canonical recurs
-
-    def _row_vectors(self, row: int) -> dict:
-        if row not in self._rows:
-            if len(self._rows) >= 64:
-                self._rows.clear()
-            self._rows[row] = _row_vectors(self._batch, row)
-        return self._rows[row]
 
     def explain(self, i: int, j: int) -> tuple[float, dict]:
         """Score in [0, 1] of docs ``i`` and ``j`` and the evidence behind it.
@@ -1058,14 +1073,50 @@ class EventClusters:
         (readable where the documents kept their text form), the count of
         shared sentences and the date gap in days (None when unknown).
         """
+        return self.explain_many([(i, j)])[0]
+
+    def explain_many(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[float, dict]]:
+        """:meth:`explain` of each pair ``(i, j)``: the same scores and
+        evidence, bit for bit, whatever pairs are asked together.
+
+        Each pair's dot products take the direct path (:func:`_direct_dots`),
+        as a lone pair's would; the features and scores, which are computed
+        row by row, run once for all the pairs, and each row's vectors are
+        derived once however many pairs share it (a cluster's canonical
+        recurs in all its members' pairs). The writer asks for a chunk of
+        clusters at a time: one call per pair cost as much again as the
+        pair's arithmetic.
+        """
         b = self._batch
         if b is None:
-            return 1.0, {}
-        a, c = int(self._pos[i]), int(self._pos[j])
-        row_a, row_c = self._row_vectors(a), self._row_vectors(c)
-        dots = _direct_dots(b, a, c, row_a, row_c)  # what pair_features computes for one pair
-        x = _features(b, np.array([a]), np.array([c]), {k: np.array([v]) for k, v in dots.items()})
-        score = float(_score(x, self._config)[0])
+            return [(1.0, {}) for _ in pairs]
+        if not pairs:
+            return []
+        a, c, x, vectors = self._pair_features(pairs)
+        scores = _score(x, self._config).tolist()
+        return [self._evidence(i, j, int(ra), int(rc), vectors, x[k], scores[k])
+                for k, ((i, j), ra, rc) in enumerate(zip(pairs, a.tolist(), c.tolist()))]
+
+    def scores(self, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The scores of :meth:`explain_many`, without the evidence."""
+        if self._batch is None:
+            return np.ones(len(pairs))
+        if not pairs:
+            return np.zeros(0)
+        return _score(self._pair_features(pairs)[2], self._config)
+
+    def _pair_features(self, pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        b = self._batch
+        a = self._pos.take(np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs)))
+        c = self._pos.take(np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs)))
+        vectors = _rows_vectors(b, np.unique(np.concatenate([a, c])))
+        dots = [_direct_dots(b, ra, rc, vectors[ra], vectors[rc]) for ra, rc in zip(a.tolist(), c.tolist())]
+        d = {name: np.fromiter((dd[name] for dd in dots), dtype=np.float64, count=len(dots)) for name in _DOTS}
+        return a, c, _features(b, a, c, d), vectors
+
+    def _evidence(self, i: int, j: int, a: int, c: int, vectors: dict, x: np.ndarray, score: float) -> tuple[float, dict]:
+        b = self._batch
+        row_a, row_c = vectors[a], vectors[c]
         (ia, va), (ic, vc) = row_a["weights"], row_c["weights"]
         common, xa, xc = np.intersect1d(ia, ic, assume_unique=True, return_indices=True)
         ranked = common[np.lexsort((common, -(va[xa] * vc[xc])))]
@@ -1074,8 +1125,7 @@ class EventClusters:
             names.update(self._names(k))
         entity_bit = ENTITY << KIND_SHIFT
         words, ents, nums = [], [], []
-        for colid in ranked.tolist():
-            t = int(b.vocab[colid])
+        for t in b.vocab.take(ranked).tolist():
             kind = t >> KIND_SHIFT
             if kind == WORD:
                 name = names.get(t) or names.get(t | entity_bit)
@@ -1087,12 +1137,12 @@ class EventClusters:
                 nums.append(names[t])
         gap = b.days[a] - b.days[c]
         evidence = {
-            "cosine": round(float(x[0, 0]), 4),
-            "entity_cosine": round(float(x[0, 1]), 4),
+            "cosine": round(float(x[0]), 4),
+            "entity_cosine": round(float(x[1]), 4),
             "shared_terms": words,
             "shared_entities": ents,
             "shared_numbers": nums,
-            "shared_sentences": round(math.expm1(x[0, 4])),
+            "shared_sentences": round(math.expm1(x[4])),
             "date_gap_days": None if math.isnan(gap) else int(abs(gap)),
         }
         return score, evidence

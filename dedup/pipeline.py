@@ -749,11 +749,13 @@ def _best_links(cl: Clustering, matches: dict, stored: list) -> dict:
         stored_by_label: dict[int, list[int]] = {}
         for s_pos in range(len(stored)):
             stored_by_label.setdefault(ev_labels[n_live + s_pos], []).append(s_pos)
-        for r, k in cl.rep_pos.items():
-            for s_pos in stored_by_label.get(ev_labels[k], ()):
+        asked = [(r, k, s_pos) for r, k in cl.rep_pos.items() for s_pos in stored_by_label.get(ev_labels[k], ())]
+        for start in range(0, len(asked), EXPLAIN_CHUNK):
+            part = asked[start : start + EXPLAIN_CHUNK]
+            scores = cl.events.scores([(k, n_live + s_pos) for _, k, s_pos in part]).tolist()
+            for (r, _, s_pos), score in zip(part, scores):
                 story, canonical, run, _ = stored[s_pos]
-                score, _ = cl.events.explain(k, n_live + s_pos)
-                offer(labels[r], 2, Link(story, canonical, run, SAME_EVENT, round(float(score), 4), None))
+                offer(labels[r], 2, Link(story, canonical, run, SAME_EVENT, round(score, 4), None))
     return {label: cand[3] for label, cand in best.items()}
 
 
@@ -770,6 +772,39 @@ def _copy_similarities(sigs: np.ndarray, copy_labels: list[int], rep_of: dict[in
                      dtype=np.int64).reshape(-1, 2)
     out[pairs[:, 0]] = pair_jaccard(sigs, pairs)
     return out.tolist()
+
+
+#: Same-event links explained at a time (:meth:`EventClusters.explain_many`):
+#: enough to share the per-call cost, few enough to hold their evidence.
+EXPLAIN_CHUNK = 2048
+
+
+def _explained_groups(ledger: Ledger, cl: Clustering, ordered: list[list[int]]) -> Iterator[tuple]:
+    """``(members, canonical keys, canonical position, explanations)`` per
+    group of ``ordered``, explanations being an iterator over the
+    :meth:`~dedup.events.EventClusters.explain` of each same-event member
+    against the canonical, in member order (the canonical first).
+
+    Groups go by chunks, each chunk's links explained in one call."""
+    copy_labels = cl.copy_labels.tolist()
+    start = 0
+    while start < len(ordered):
+        plans, pairs = [], []
+        while start < len(ordered) and len(pairs) < EXPLAIN_CHUNK:
+            members = ordered[start]
+            start += 1
+            keys = [ledger.canonical_key(i) for i in members]
+            c_pos = min(range(len(members)), key=keys.__getitem__)
+            c = members[c_pos]
+            n_before = len(pairs)
+            if len(members) > 1 and cl.events is not None:
+                rc = cl.rep_pos[cl.rep_of[copy_labels[c]]]
+                pairs.extend((cl.rep_pos[cl.rep_of[copy_labels[i]]], rc) for i in members
+                             if i != c and copy_labels[i] != copy_labels[c])
+            plans.append((members, keys, c_pos, n_before, len(pairs)))
+        explained = cl.events.explain_many(pairs) if pairs else []
+        for members, keys, c_pos, lo, hi in plans:
+            yield members, keys, c_pos, iter(explained[lo:hi])
 
 
 def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
@@ -789,9 +824,7 @@ def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
     fingerprint = config.fingerprint()
     copy_labels = cl.copy_labels.tolist()
     copy_sims = _copy_similarities(ledger.sigs, copy_labels, cl.rep_of)
-    for members in sorted(groups.values(), key=lambda m: m[0]):
-        keys = [ledger.canonical_key(i) for i in members]
-        c_pos = min(range(len(members)), key=keys.__getitem__)
+    for members, keys, c_pos, explained in _explained_groups(ledger, cl, sorted(groups.values(), key=lambda m: m[0])):
         c = members[c_pos]
         entries = []
         for i in [c] + [i for i in members if i != c]:
@@ -801,8 +834,8 @@ def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
             elif copy_labels[i] == copy_labels[c]:
                 relation, sim = DUPLICATE, copy_sims[i]
             else:
-                ri, rc = cl.rep_of[copy_labels[i]], cl.rep_of[copy_labels[c]]
-                sim, evidence = cl.events.explain(cl.rep_pos[ri], cl.rep_pos[rc])
+                ri = cl.rep_of[copy_labels[i]]
+                sim, evidence = next(explained)
                 relation = SAME_EVENT
                 if ri != i:
                     evidence = {**evidence, "via": ledger.ids[ri]}

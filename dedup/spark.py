@@ -406,7 +406,7 @@ def event_tier(reps: list[tuple[int, tuple, object]], config: Config) -> tuple[d
     groups: dict[int, list[int]] = {}
     for k, lab in enumerate(events.labels):
         groups.setdefault(lab, []).append(k)
-    label, explained = {}, {}
+    label, pairs = {}, []
     for lab, ks in groups.items():
         if len(ks) < 2:
             continue
@@ -414,7 +414,8 @@ def event_tier(reps: list[tuple[int, tuple, object]], config: Config) -> tuple[d
         for k in ks:
             label[reps[k][0]] = reps[lab][0]
             if k != c:
-                explained[reps[k][0]] = events.explain(k, c)
+                pairs.append((k, c))
+    explained = {reps[k][0]: e for (k, _), e in zip(pairs, events.explain_many(pairs))}
     return label, explained
 
 

@@ -455,3 +455,22 @@ def test_shipped_weights_match_the_training_output():
     assert tuple(payload["weights"]) == config.pair_weights
     assert payload["bias"] == config.pair_bias
     assert "tune_events.py --fit" in payload["trained_by"]
+
+
+def test_explanations_in_one_call_are_those_of_each_pair():
+    """explain_many gives every pair the bits explain gives it alone, in any grouping and order."""
+    docs = _mixed_docs()
+    result = cluster_events(docs, EventConfig(complete_max=8))
+    pairs = [(a, b) for a, b in itertools.combinations(range(0, len(docs), 2), 2)][:60]
+    alone = [result.explain(a, b) for a, b in pairs]
+    assert any(score > 0.5 for score, _ in alone) and any(ev["shared_terms"] for _, ev in alone)
+    assert result.explain_many(pairs) == alone
+    assert result.explain_many(pairs[::-1]) == alone[::-1]
+    assert result.explain_many(pairs[:7]) + result.explain_many(pairs[7:]) == alone
+    assert result.scores(pairs).tolist() == [score for score, _ in alone]
+    assert result.explain_many([]) == [] and result.scores([]).shape == (0,)
+
+
+@given(st.lists(st.integers(0, 2**62), max_size=50))
+def test_popcount_counts_bits(values):
+    assert ev._popcount(np.array(values, dtype=np.int64)).tolist() == [bin(v).count("1") for v in values]
