@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .config import ClusterConfig
 from .index import lsh_candidates, lsh_params
@@ -22,6 +20,8 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     >>> components(4, np.array([[2, 3], [0, 3]])).tolist()
     [0, 1, 0, 0]
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     if n == 0:
         return np.empty(0, dtype=np.int64)
     if len(edges) == 0:

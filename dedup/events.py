@@ -38,8 +38,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from .errors import ConfigError
 from .events_text import ENTITY, KIND_SHIFT, NUMBER, WORD, EventDoc, event_doc
@@ -242,6 +240,7 @@ def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
 def _rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
     """Dot product of row k of ``a`` and row k of ``b``, for every k.
 
+    >>> from scipy import sparse
     >>> m = sparse.csr_matrix(np.array([[1.0, 2.0, 0.0], [0.0, 3.0, 4.0]]))
     >>> _rowdot(m, m[[1, 0]]).tolist()
     [6.0, 6.0]
@@ -365,6 +364,7 @@ def _inv_norms(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 def _normalize_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
     """Rows scaled to unit length (empty rows stay empty)."""
+    from scipy import sparse
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ m)
@@ -480,6 +480,7 @@ def _build(docs: Sequence[EventDoc], config: EventConfig, order: np.ndarray | No
     plus one sorted copy of their term ids while document frequencies are
     counted.
     """
+    from scipy import sparse
     order = np.arange(len(docs)) if order is None else np.asarray(order, dtype=np.int64)
     n = order.shape[0]
     meta = _scan(docs, order)
@@ -640,6 +641,7 @@ def _rows_weights(batch: _Batch, rows: np.ndarray) -> dict[int, tuple[np.ndarray
 
 def _vectors(batch: _Batch, rows: np.ndarray) -> dict[str, sparse.csr_matrix]:
     """Rows ``rows`` of each vector in :data:`_DERIVED` but ``weights``, as sparse matrices."""
+    from scipy import sparse
     sub = batch.terms[rows]
     inv = np.repeat(batch.inv_norm[:, rows], np.diff(sub.indptr), axis=1)
     out = {}
@@ -789,6 +791,7 @@ def _sharing(m: sparse.csr_matrix, minimum: int) -> np.ndarray:
     ``PRODUCT_BLOCK`` products, so memory stays bounded however common the
     columns are.
 
+    >>> from scipy import sparse
     >>> m = sparse.csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]]))
     >>> sorted(_sharing(m, 2).tolist()), sorted(_sharing(m, 1).tolist())
     ([1, 5], [1, 2, 5])
@@ -819,6 +822,8 @@ def _candidates(batch: _Batch, config: EventConfig) -> tuple[np.ndarray, np.ndar
 
 def _complete(n: int, i: np.ndarray, j: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs inside the connected components (of the given edges) of size <= limit."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
     graph = sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
     n_comp, comp = connected_components(graph, directed=False)
     sizes = np.bincount(comp, minlength=n_comp)
