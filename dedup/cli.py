@@ -51,7 +51,8 @@ def _common(f):
         click.option("--stats", "stats_path", metavar="FILE",
                      help="Write the run's counters as JSON here ('-' is stderr)."),
         click.option("--jobs", "-j", type=click.IntRange(1, 256), default=_default_jobs, show_default="cores",
-                     help="Worker processes for strip and signatures (default: the usable cores). "
+                     help="Worker processes for strip, signatures and event features, then for scoring the "
+                          "event tier's candidate pairs (default: the usable cores). "
                           "Output is byte-identical for any value."),
         click.option("--max-html-bytes", type=click.IntRange(1), default=_STRIP.max_html_bytes, show_default=True,
                      help="Larger HTML pages are refused with reason html_too_large; the run goes on."),

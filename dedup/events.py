@@ -1000,18 +1000,19 @@ class _NumberAgreement:
         return dot >= self.minimum * math.sqrt(float(va @ va) * float(vb @ vb))
 
 
-def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
+def _partition(batch: _Batch, config: EventConfig, score, jobs: int = 1) -> np.ndarray:
     """Candidates, scores, completion of small components, average linkage.
 
     ``score(i, j)`` maps row-index arrays to pair scores; the benchmarks pass
     out-of-fold models through it, the library its configured weights.
+    ``jobs`` processes score the candidates (see :func:`_score_blocks`).
     """
     n = batch.keys.shape[0]
     if n <= config.complete_max:  # a small batch: score every pair
         i, j = (k.astype(np.int64) for k in np.triu_indices(n, k=1))
     else:
         i, j = _candidates(batch, config)
-    s = _score_blocks(score, i, j)
+    s = _score_blocks(score, i, j, jobs)
     keep = s >= config.edge_threshold
     known = i * np.int64(n) + j  # sorted pair codes, scored already
     i, j = i[keep], j[keep]
@@ -1031,11 +1032,13 @@ def _partition(batch: _Batch, config: EventConfig, score) -> np.ndarray:
     )
 
 
-def _score_blocks(score, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndarray:
     """``score(i, j)`` by blocks of about ``SCORE_BLOCK`` pairs, so the feature matrices stay small.
 
     A block never has ``DIRECT_MAX`` pairs or fewer unless the whole request
-    has: every pair then gets the path it would get in one call.
+    has: every pair then gets the path it would get in one call. With
+    ``jobs`` > 1 and two blocks or more, forked processes score the blocks
+    (:func:`_fork_context`), each block as here, so the bits are the same.
     """
     size = max(SCORE_BLOCK, DIRECT_MAX + 1)
     if len(i) <= size:
@@ -1043,7 +1046,45 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     edges = [*range(0, len(i), size), len(i)]
     if edges[-1] - edges[-2] <= DIRECT_MAX:
         del edges[-2]
-    return np.concatenate([score(i[a:b], j[a:b]) for a, b in itertools.pairwise(edges)])
+    blocks = list(itertools.pairwise(edges))
+    ctx = _fork_context() if jobs > 1 and len(blocks) > 1 else None
+    if ctx is None:
+        return np.concatenate([score(i[a:b], j[a:b]) for a, b in blocks])
+    global _FORKED
+    _FORKED = (score, i, j)  # what the forked processes find in their copy of this module
+    try:
+        with ctx.Pool(min(jobs, len(blocks))) as pool:
+            parts = pool.starmap(_score_forked, blocks, chunksize=1)
+            pool.close()
+            pool.join()
+    finally:
+        _FORKED = None
+    return np.concatenate(parts)
+
+
+#: ``(score, i, j)`` of the :func:`_score_blocks` call that forked this process.
+_FORKED: tuple | None = None
+
+
+def _score_forked(a: int, b: int) -> np.ndarray:
+    score, i, j = _FORKED
+    return score(i[a:b], j[a:b])
+
+
+def _fork_context():
+    """The fork start method, where a fork is safe (Linux, and no other
+    thread that could hold a lock the child would inherit), else None.
+
+    Forked processes share the batch built here without copying it; a
+    fresh interpreter would have to receive it whole.
+    """
+    import multiprocessing
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return None
 
 
 class EventClusters:
@@ -1150,7 +1191,7 @@ class EventClusters:
 
 
 def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None, *,
-                   names: Callable[[int], Iterable[tuple[int, str]]] | None = None) -> EventClusters:
+                   names: Callable[[int], Iterable[tuple[int, str]]] | None = None, jobs: int = 1) -> EventClusters:
     """Partition representatives into same-event clusters.
 
     Memory: the documents are read three times in order, a block at a time,
@@ -1164,6 +1205,9 @@ def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None, 
         names: ``names(i)`` gives the ``names`` of ``docs[i]``; only
             explanations read them. Defaults to ``docs[i].names``; a caller
             whose ``docs`` leave the names out to load faster passes this.
+        jobs: processes that score the candidate pairs, when there are
+            several blocks of them and this process can fork (Linux, no
+            other thread running); the result is the same for any number.
 
     Returns:
         The labels (smallest member index per cluster) and an explainer.
@@ -1189,7 +1233,7 @@ def cluster_events(docs: Sequence[EventDoc], config: EventConfig | None = None, 
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     batch = _build(docs, config, order)
-    root = _partition(batch, config, lambda i, j: _score(pair_features(batch, i, j), config))
+    root = _partition(batch, config, lambda i, j: _score(pair_features(batch, i, j), config), jobs)
     # Name each cluster by its smallest input index.
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, root, order)

@@ -690,7 +690,8 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
         rep_pos = {r: k for k, r in enumerate(live)}
         features = _SpooledEvents(ledger, live, [e for _, _, _, e in stored])
         # explanations name a cluster's canonical representative once per member
-        events = cluster_events(features, config.events, names=lru_cache(maxsize=256)(features.names))
+        events = cluster_events(features, config.events, names=lru_cache(maxsize=256)(features.names),
+                                jobs=config.jobs)
         ev_labels = np.asarray(events.labels)
         rep_label = {r: live[ev_labels[k]] if ev_labels[k] < len(live) else r for k, r in enumerate(live)}
         labels = np.array([rep_label.get(rep_of[c], rep_of[c]) for c in copies.labels.tolist()], dtype=np.int64)
