@@ -215,7 +215,7 @@ ENTRY_BLOCK = 1 << 18  # term entries (document, term) handled at a time
 PAIR_BLOCK = 1 << 12  # pairs whose sparse rows are derived at a time
 SCORE_BLOCK = 1 << 15  # pairs scored at a time (their feature matrix is held)
 PRODUCT_BLOCK = 1 << 20  # candidate (row, row) entries formed at a time
-DIRECT_MAX = 8  # at most this many pairs (explanations) take the direct path of _pair_dots
+DIRECT_MAX = 8  # pair_features takes at most this many pairs by the direct path of _pair_dots
 
 # Columns of _Batch.inv_norm.
 _WORDS, _NAMES, _NUMBERS = 0, 1, 2
@@ -659,10 +659,11 @@ _DOTS = ("words", "entities", "numbers", "titles", "sentences", "keys", "mass", 
 def _pair_dots(batch: _Batch, i: np.ndarray, j: np.ndarray, direct: bool) -> dict[str, np.ndarray]:
     """The products in :data:`_DOTS` for the pairs ``(i[k], j[k])``.
 
-    ``direct`` takes each pair on its own (cheap for the few pairs of an
-    explanation); otherwise whole sparse rows are multiplied. The two sum a
-    row's products in different orders, so they can differ in the last bit;
-    which one a pair gets depends only on the size of the whole request.
+    ``direct`` takes each pair on its own (cheap for a few pairs); otherwise
+    whole sparse rows are multiplied. The two sum a row's products in
+    different orders, so they can differ in the last bit; which one a pair
+    gets in :func:`pair_features` depends only on the size of the whole
+    request, and explanations always take whole rows.
     """
     stored = {"titles": batch.titles, "sentences": batch.sentences, "keys": batch.keys}
     if not direct:
