@@ -36,11 +36,16 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ConfigError
 from .events_text import ENTITY, KIND_SHIFT, NUMBER, WORD, EventDoc, event_doc
+from .procs import fork_context
+
+if TYPE_CHECKING:  # imported where used: scipy costs 0.2 s, and commands that never cluster skip it
+    from scipy import sparse
 
 __all__ = ["FEATURES", "EventClusters", "EventConfig", "EventDoc", "cluster_events", "event_doc", "pair_features"]
 
@@ -696,7 +701,7 @@ def _direct_dots(batch: _Batch, a: int, b: int, va: dict, vb: dict) -> dict[str,
 
 #: Set bits of every 16-bit value: the masks :func:`_popcount` counts are
 #: 7 (weekdays) and 12 (months) bits wide.
-_POPCOUNT16 = np.array([bin(v).count("1") for v in range(1 << 16)], dtype=np.int64)
+_POPCOUNT16 = np.array([v.bit_count() for v in range(1 << 16)], dtype=np.int64)
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
@@ -1039,7 +1044,8 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndar
     A block never has ``DIRECT_MAX`` pairs or fewer unless the whole request
     has: every pair then gets the path it would get in one call. With
     ``jobs`` > 1 and two blocks or more, forked processes score the blocks
-    (:func:`_fork_context`), each block as here, so the bits are the same.
+    (where :func:`~dedup.procs.fork_context` allows), each block as here, so
+    the bits are the same; forked, they share the batch without copying it.
     """
     size = max(SCORE_BLOCK, DIRECT_MAX + 1)
     if len(i) <= size:
@@ -1048,7 +1054,7 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndar
     if edges[-1] - edges[-2] <= DIRECT_MAX:
         del edges[-2]
     blocks = list(itertools.pairwise(edges))
-    ctx = _fork_context() if jobs > 1 and len(blocks) > 1 else None
+    ctx = fork_context() if jobs > 1 and len(blocks) > 1 else None
     if ctx is None:
         return np.concatenate([score(i[a:b], j[a:b]) for a, b in blocks])
     global _FORKED
@@ -1070,22 +1076,6 @@ _FORKED: tuple | None = None
 def _score_forked(a: int, b: int) -> np.ndarray:
     score, i, j = _FORKED
     return score(i[a:b], j[a:b])
-
-
-def _fork_context():
-    """The fork start method, where a fork is safe (Linux, and no other
-    thread that could hold a lock the child would inherit), else None.
-
-    Forked processes share the batch built here without copying it; a
-    fresh interpreter would have to receive it whole.
-    """
-    import multiprocessing
-    import sys
-    import threading
-
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return None
 
 
 class EventClusters:

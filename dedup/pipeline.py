@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import pickle
 import sys
-import threading
 import time
 from array import array
 from collections import Counter
@@ -36,6 +35,7 @@ from .document import Document, from_record
 from .errors import InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
+from .procs import fork_context
 from .signature import Signer, estimated_jaccard, pair_jaccard
 from .strip import HtmlStripper, StripRefused, StripResult, strip_texts
 from .strip.base import check_size
@@ -350,8 +350,9 @@ def _pool_context() -> BaseContext | None:
     hang the child, so then, and on other systems, workers come from a
     forkserver that has imported the pipeline once. Output is the same either way.
     """
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
+    ctx = fork_context()
+    if ctx is not None:
+        return ctx
     if not _main_is_importable():
         return None
     ctx = multiprocessing.get_context("forkserver")

@@ -473,24 +473,27 @@ def test_explanations_in_one_call_are_those_of_each_pair():
 
 @given(st.lists(st.integers(0, 2**62), max_size=50))
 def test_popcount_counts_bits(values):
-    assert ev._popcount(np.array(values, dtype=np.int64)).tolist() == [bin(v).count("1") for v in values]
+    assert ev._popcount(np.array(values, dtype=np.int64)).tolist() == [v.bit_count() for v in values]
 
 
 def test_forked_scoring_changes_no_bit(monkeypatch):
     """With jobs > 1, forked processes score the blocks of candidate pairs: the same bits, labels and evidence."""
     docs, config = _mixed_docs(), EventConfig(complete_max=8)
     monkeypatch.setattr(ev, "SCORE_BLOCK", 5)  # several blocks (of DIRECT_MAX + 1 pairs)
-    if ev._fork_context() is None:
+    if ev.fork_context() is None:
         pytest.skip("this process cannot fork safely (not Linux, or another thread runs)")
     order = np.arange(len(docs))
     batch = ev._build(docs, config, order)
     i, j = ev._candidates(batch, config)
-    score = lambda a, b: ev._score(ev.pair_features(batch, a, b), config)  # noqa: E731
+
+    def score(a, b):
+        return ev._score(ev.pair_features(batch, a, b), config)
+
     assert len(i) > 4 * (ev.DIRECT_MAX + 1)
     assert np.array_equal(ev._score_blocks(score, i, j, jobs=3), ev._score_blocks(score, i, j))
     forks = []
-    real = ev._fork_context
-    monkeypatch.setattr(ev, "_fork_context", lambda: forks.append(real()) or forks[-1])
+    real = ev.fork_context
+    monkeypatch.setattr(ev, "fork_context", lambda: forks.append(real()) or forks[-1])
     one, two = cluster_events(docs, config), cluster_events(docs, config, jobs=2)
     assert forks and forks[-1] is not None and ev._FORKED is None
     assert two.labels == one.labels and len(set(one.labels)) < len(docs)
