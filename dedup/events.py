@@ -42,7 +42,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .events_text import ENTITY, KIND_SHIFT, NUMBER, WORD, EventDoc, event_doc
-from .procs import fork_context
+from .procs import forking
 
 if TYPE_CHECKING:  # imported where used: scipy costs 0.2 s, and commands that never cluster skip it
     from scipy import sparse
@@ -1044,8 +1044,8 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndar
     A block never has ``DIRECT_MAX`` pairs or fewer unless the whole request
     has: every pair then gets the path it would get in one call. With
     ``jobs`` > 1 and two blocks or more, forked processes score the blocks
-    (where :func:`~dedup.procs.fork_context` allows), each block as here, so
-    the bits are the same; forked, they share the batch without copying it.
+    (where :func:`~dedup.procs.forking` can fork), each block as here, so the
+    bits are the same; forked, they share the batch without copying it.
     """
     size = max(SCORE_BLOCK, DIRECT_MAX + 1)
     if len(i) <= size:
@@ -1054,19 +1054,21 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndar
     if edges[-1] - edges[-2] <= DIRECT_MAX:
         del edges[-2]
     blocks = list(itertools.pairwise(edges))
-    ctx = fork_context() if jobs > 1 and len(blocks) > 1 else None
-    if ctx is None:
-        return np.concatenate([score(i[a:b], j[a:b]) for a, b in blocks])
-    global _FORKED
-    _FORKED = (score, i, j)  # what the forked processes find in their copy of this module
-    try:
-        with ctx.Pool(min(jobs, len(blocks))) as pool:
-            parts = pool.starmap(_score_forked, blocks, chunksize=1)
-            pool.close()
-            pool.join()
-    finally:
-        _FORKED = None
-    return np.concatenate(parts)
+    if jobs > 1 and len(blocks) > 1:
+        global _FORKED
+        _FORKED = (score, i, j)  # what the forked processes find in their copy of this module
+        try:
+            with forking() as ctx:  # the pool forks its processes when it is made
+                pool = ctx.Pool(min(jobs, len(blocks))) if ctx is not None else None
+            if pool is not None:
+                with pool:
+                    parts = pool.starmap(_score_forked, blocks, chunksize=1)
+                    pool.close()
+                    pool.join()
+                return np.concatenate(parts)
+        finally:
+            _FORKED = None
+    return np.concatenate([score(i[a:b], j[a:b]) for a, b in blocks])
 
 
 #: ``(score, i, j)`` of the :func:`_score_blocks` call that forked this process.

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from . import procs
 from .io import expand_inputs
 
 
@@ -50,18 +51,29 @@ class Progress:
     def __init__(self, stats, total: int | None, stream: TextIO = sys.stderr, interval: float = 0.5) -> None:
         self.stats, self.total, self.stream, self.interval = stats, total, stream, interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="dedup-progress", daemon=True)
+        self._thread = threading.Thread(target=self._loop, args=(self._stop,), name="dedup-progress", daemon=True)
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> "Progress":
         self._thread.start()
+        procs.register(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        procs.unregister(self)
+        self.pause()
         self.stream.write("\r\x1b[K")
         self.stream.flush()
+
+    def pause(self) -> None:
+        """Stop the thread (at once: it waits on an event), so that the run may fork."""
+        self._stop.set()
+        self._thread.join()
+
+    def resume(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(self._stop,), name="dedup-progress", daemon=True)
+        self._thread.start()
 
     def line(self) -> str:
         done = self.stats.records_in
@@ -77,7 +89,7 @@ class Progress:
             text += f"  ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}"
         return text
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
             self.stream.write("\r\x1b[K" + self.line())
             self.stream.flush()

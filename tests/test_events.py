@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 import itertools
 import json
 import pickle
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +19,11 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup import events as ev
+from dedup import procs
 from dedup.errors import ConfigError
 from dedup.events import FEATURES, EventConfig, EventDoc, cluster_events, event_doc
+from dedup.pipeline import Stats
+from dedup.progress import Progress
 from dedup.strip import strip_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -480,7 +486,7 @@ def test_forked_scoring_changes_no_bit(monkeypatch):
     """With jobs > 1, forked processes score the blocks of candidate pairs: the same bits, labels and evidence."""
     docs, config = _mixed_docs(), EventConfig(complete_max=8)
     monkeypatch.setattr(ev, "SCORE_BLOCK", 5)  # several blocks (of DIRECT_MAX + 1 pairs)
-    if ev.fork_context() is None:
+    if procs.fork_context() is None:
         pytest.skip("this process cannot fork safely (not Linux, or another thread runs)")
     order = np.arange(len(docs))
     batch = ev._build(docs, config, order)
@@ -492,10 +498,21 @@ def test_forked_scoring_changes_no_bit(monkeypatch):
     assert len(i) > 4 * (ev.DIRECT_MAX + 1)
     assert np.array_equal(ev._score_blocks(score, i, j, jobs=3), ev._score_blocks(score, i, j))
     forks = []
-    real = ev.fork_context
-    monkeypatch.setattr(ev, "fork_context", lambda: forks.append(real()) or forks[-1])
+    real = procs.fork_context
+    monkeypatch.setattr(procs, "fork_context", lambda: forks.append(real()) or forks[-1])
     one, two = cluster_events(docs, config), cluster_events(docs, config, jobs=2)
     assert forks and forks[-1] is not None and ev._FORKED is None
     assert two.labels == one.labels and len(set(one.labels)) < len(docs)
     pairs = list(itertools.combinations(range(0, len(docs), 4), 2))
     assert two.explain_many(pairs) == one.explain_many(pairs)
+
+    # A progress line (a thread) pauses while the scoring forks, and goes on afterwards.
+    forks.clear()
+    stream = io.StringIO()
+    with Progress(Stats(), None, stream=stream, interval=0.005) as progress:
+        assert threading.active_count() > 1 and procs.fork_context() is None
+        with_line = cluster_events(docs, config, jobs=2)
+        assert forks[-1] is not None and progress._thread.is_alive()
+        time.sleep(0.05)
+    assert with_line.labels == one.labels and "dedup: 0 docs" in stream.getvalue()
+    assert threading.active_count() == 1 and procs._PAUSABLE == []
