@@ -35,7 +35,7 @@ from .document import Document, from_record
 from .errors import InputError
 from .events import cluster_events, event_doc
 from .io import RawRecord, Spool
-from .procs import fork_context
+from .procs import fork_context, forking
 from .signature import Signer, estimated_jaccard, pair_jaccard
 from .strip import HtmlStripper, StripRefused, StripResult, strip_texts
 from .strip.base import check_size
@@ -346,8 +346,9 @@ def _pool_context() -> BaseContext | None:
     ``__main__`` left alone, where a forkserver first spends about 0.5 s
     importing numpy, scipy and trafilatura again (an eighth of a 10k-document
     ``--tier copies -j2`` run; benchmarks/bench_speed.py). Forking a process
-    in which another thread may hold a lock (the progress line's, say) can
-    hang the child, so then, and on other systems, workers come from a
+    in which another thread may hold a lock can hang the child, so the
+    progress line pauses while the workers fork (:func:`~dedup.procs.forking`);
+    with any other thread running, and on other systems, workers come from a
     forkserver that has imported the pipeline once. Output is the same either way.
     """
     ctx = fork_context()
@@ -384,8 +385,17 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
     """
     batches = _batches(items, BATCH)
     head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
-    ctx = _pool_context() if len(head) == POOL_MIN_BATCHES else None
-    if ctx is None:
+    pool = None
+    if len(head) == POOL_MIN_BATCHES:
+        # A progress line's thread pauses while the workers fork: with fork,
+        # the first submit starts them all (and the executor's own thread).
+        with forking():
+            ctx = _pool_context()
+            if ctx is not None:
+                pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
+                                           initargs=(config, with_features, keep_strip))
+                first = pool.submit(_work, head[0])
+    if pool is None:
         worker = Worker(config, with_features)
         try:
             for batch in itertools.chain(head, batches):
@@ -393,15 +403,13 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
         finally:
             worker.close()
         return
-    pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
-                               initargs=(config, with_features, keep_strip))
     try:
         # A bounded window of batches in flight keeps memory flat on huge
         # inputs. Four per worker rather than two keeps workers fed while the
         # parent takes in a batch's results: 50k --tier copies -j2, two rounds
         # of 4 alternating runs, median 12.05 -> 11.74 s and 12.27 -> 12.09 s.
-        window: collections.deque = collections.deque()
-        for batch in itertools.chain(head, batches):
+        window: collections.deque = collections.deque([(head[0], first)])
+        for batch in itertools.chain(head[1:], batches):
             window.append((batch, pool.submit(_work, batch)))
             if len(window) >= 4 * config.jobs:
                 b, fut = window.popleft()

@@ -144,6 +144,37 @@ def test_worker_pool_gives_the_same_bytes():
     assert b"".join(orjson.dumps(r) for r in one.records) == b"".join(orjson.dumps(r) for r in two.records)
 
 
+def test_workers_fork_while_a_progress_line_runs(monkeypatch):
+    """The progress line's thread pauses while the workers fork, then goes on; the bytes are the same."""
+    import io
+    import sys
+    import threading
+
+    from dedup import pipeline
+    from dedup.pipeline import BATCH, POOL_MIN_BATCHES, Stats
+    from dedup.progress import Progress
+
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        pytest.skip("workers fork only on Linux, from a process without other threads")
+    methods = []
+    real = pipeline.ProcessPoolExecutor
+
+    def recording(*args, mp_context, **kwargs):
+        methods.append(mp_context.get_start_method())
+        return real(*args, mp_context=mp_context, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", recording)
+    words = WIRE.split()
+    recs = [{"id": f"d{i}", "text": " ".join(words[i % 20:] + [f"tag{i % 97}"] * 3)}
+            for i in range(BATCH * POOL_MIN_BATCHES + 50)]
+    want = dedup.run(recs, Config(jobs=1)).records
+    with Progress(Stats(), None, stream=io.StringIO(), interval=0.005) as progress:
+        got = dedup.run(recs, Config(jobs=2)).records
+        alive = progress._thread.is_alive()
+    assert methods == ["fork"] and alive
+    assert orjson.dumps(got) == orjson.dumps(want)
+
+
 def test_quarantine_order_is_the_same_for_any_jobs():
     """A refusal (found by a worker) and a bad record (found by the reader) keep input order."""
     from dedup import StripConfig
