@@ -394,7 +394,11 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
             if ctx is not None:
                 pool = ProcessPoolExecutor(config.jobs, mp_context=ctx, initializer=_init_worker,
                                            initargs=(config, with_features, keep_strip))
-                first = pool.submit(_work, head[0])
+                try:
+                    first = pool.submit(_work, head[0])
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
     if pool is None:
         worker = Worker(config, with_features)
         try:
