@@ -1056,11 +1056,12 @@ def _score_blocks(score, i: np.ndarray, j: np.ndarray, jobs: int = 1) -> np.ndar
     blocks = list(itertools.pairwise(edges))
     if jobs > 1 and len(blocks) > 1:
         global _FORKED
-        _FORKED = (score, i, j)  # what the forked processes find in their copy of this module
         try:
-            with forking() as ctx:  # the pool forks its processes when it is made
-                pool = ctx.Pool(min(jobs, len(blocks))) if ctx is not None else None
-            if pool is not None:
+            with forking() as ctx:  # this process runs no other thread in the block when ctx is set
+                if ctx is not None:
+                    _FORKED = (score, i, j)  # what the forked processes find in their copy of this module
+                    pool = ctx.Pool(min(jobs, len(blocks)))  # forks its processes now
+            if ctx is not None:
                 with pool:
                     parts = pool.starmap(_score_forked, blocks, chunksize=1)
                     pool.close()
