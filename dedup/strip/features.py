@@ -214,34 +214,15 @@ class _Powers:
         return cls.fwd[:n], cls.inv[:n]
 
 
-def _word_hashes(idx: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Hash of each non-empty word ``[starts[k], ends[k])`` of the code points
-    whose table index (code point clipped to the table) is ``idx``, lower-cased.
-
-    One ``reduceat`` over the boundaries, start and end interleaved, sums each
-    word's terms: the same sums as a prefix sum read at both ends (arithmetic
-    mod 2**64 is associative), at a third of the cost of ``cumsum``.
-    """
-    if starts.shape[0] == 0:
-        return np.zeros(0, dtype=np.uint64)
-    n = idx.shape[0]
-    fwd, inv = _Powers.get(n + 1)
-    with np.errstate(over="ignore"):
-        terms = np.empty(n + 1, dtype=np.uint64)
-        terms[n] = 0  # a word may end at n; reduceat needs every boundary below the length
-        np.multiply(_lower_table().take(idx), fwd[:n], out=terms[:n])
-        bounds = np.empty(2 * starts.shape[0], dtype=np.intp)
-        bounds[0::2], bounds[1::2] = starts, ends
-        return np.add.reduceat(terms, bounds)[0::2] * inv.take(starts)
-
-
 def _run_hashes(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """:func:`_word_hashes` of the words of a text, the maximal runs of word
-    characters, given where they start.
+    """Hash of each word of a text, lower-cased: the words are the maximal
+    runs of word characters, ``starts`` where they begin, ``idx`` the text's
+    code points clipped to the tables (:func:`_table_index`).
 
-    Characters outside words weigh 0 (:func:`_word_tables`), so one
-    ``reduceat`` from each start to the next sums exactly one word's terms:
-    half the boundaries of :func:`_word_hashes`, and no interleaving.
+    A word's hash is the sum of its lower-cased code points times powers of
+    ``_P`` (mod 2**64), divided by the power at its start. Characters outside
+    words weigh 0 (:func:`_word_tables`), so one ``reduceat`` from each start
+    to the next sums exactly one word's terms.
     """
     if starts.shape[0] == 0:
         return np.zeros(0, dtype=np.uint64)
@@ -254,13 +235,18 @@ def _run_hashes(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _hash_words(words) -> np.ndarray:
-    """Sorted hashes of a word list, as :func:`_word_hashes` computes them."""
-    words = sorted(words)
+    """Sorted hashes of a word list, as :func:`_run_hashes` computes a text's.
+
+    A listed word that is not one run of word characters ("e-mail") can
+    never be a word of a text, so it is left out.
+    """
+    word = _word_tables()[0]
+    words = sorted(w for w in words if w and all(word[min(ord(c), _TABLE_SIZE)] for c in w))
     joined = " ".join(words)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.array([len(w) for w in words], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    return np.unique(_word_hashes(_table_index(cps), starts, starts + lengths))
+    return np.unique(_run_hashes(_table_index(cps), starts))
 
 
 @cache
