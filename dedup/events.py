@@ -47,7 +47,8 @@ from .procs import forking
 if TYPE_CHECKING:  # imported where used: scipy costs 0.2 s, and commands that never cluster skip it
     from scipy import sparse
 
-__all__ = ["FEATURES", "EventClusters", "EventConfig", "EventDoc", "cluster_events", "event_doc", "pair_features"]
+__all__ = ["FEATURES", "EventClusters", "EventConfig", "EventDoc", "cluster_events", "event_doc", "pair_features",
+           "retrieval_keys"]
 
 # Pair features, in the order of EventConfig.pair_weights.
 FEATURES = (
@@ -282,6 +283,42 @@ class _Batch:
     weekdays: np.ndarray  # int64 bitmask per row
     months: np.ndarray  # int64 bitmask per row
     n_keys: int  # keys_per_doc
+
+
+#: Retrieval keys of a document (:func:`retrieval_keys`): its most frequent
+#: words and names, and its first sentences long enough to be evidence.
+RETRIEVAL_TERMS = 16
+RETRIEVAL_SENTENCES = 8
+#: Sentence keys carry this bit; term ids are below 2**32, so the two never meet.
+SENTENCE_KEY = 1 << 62
+
+
+def retrieval_keys(doc: EventDoc, config: EventConfig) -> np.ndarray:
+    """Sorted int64 keys under which an index files ``doc``, and with which
+    a later run looks for it: the ids of its ``RETRIEVAL_TERMS`` most
+    frequent words and names (ties to the smaller id; numbers are too
+    common to find anything), and the hashes of its first
+    ``RETRIEVAL_SENTENCES`` sentences of ``config.min_sentence_tokens`` or
+    more tokens, tagged with :data:`SENTENCE_KEY`.
+
+    They depend on the document alone, not on a batch, so keys written by
+    one run meet keys computed by another. Two documents the event tier
+    would pair usually share rare names and words, or a sentence; the index
+    retrieves a stored story by them (:meth:`dedup.store.Store.event_neighbours`)
+    instead of loading every stored story.
+
+    >>> d = event_doc("Tulsa police named the gunman as John Doe. Tulsa police said he is 23.")
+    >>> keys = retrieval_keys(d, EventConfig())
+    >>> int((keys < SENTENCE_KEY).sum()) <= RETRIEVAL_TERMS, bool((keys >= SENTENCE_KEY).any())
+    (True, True)
+    """
+    terms = doc.terms[(doc.terms >> KIND_SHIFT) != NUMBER]
+    ids, counts = np.unique(terms, return_counts=True)
+    top = ids[np.lexsort((ids, -counts))[:RETRIEVAL_TERMS]].astype(np.int64)
+    long = np.diff(doc.offsets.astype(np.int64)) >= config.min_sentence_tokens
+    sentences = doc.segments[: long.shape[0]][long][:RETRIEVAL_SENTENCES]
+    tagged = (sentences & np.uint64(SENTENCE_KEY - 1)).astype(np.int64) | SENTENCE_KEY
+    return np.unique(np.concatenate([top, tagged]))
 
 
 def _idf(df: np.ndarray, n: int, prior: float) -> np.ndarray:

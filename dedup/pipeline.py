@@ -33,7 +33,7 @@ from .cluster import copy_clusters
 from .config import Config
 from .document import Document, from_record
 from .errors import InputError
-from .events import cluster_events, event_doc
+from .events import cluster_events, event_doc, retrieval_keys
 from .io import RawRecord, Spool
 from .procs import fork_context, forking
 from .signature import Signer, estimated_jaccard, pair_jaccard
@@ -697,9 +697,13 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
             # a story this run already reaches by id or copy must not re-enter as a
             # second copy of its own text: it would skew the event tier's statistics
             reached = {link.story for _, link in matches.values()}
-            stored = [s for s in store.story_events() if s[0] not in reached]
         reps = sorted(rep_of.values())
         live = [r for r in reps if not empty[r]]
+        if store is not None:
+            # only the stored stories near this run's documents join the tier
+            probe = [retrieval_keys(ledger.event(r, names=False), config.events) for r in live]
+            near = [s for s in store.event_neighbours(probe) if s not in reached]
+            stored = store.story_events(near)
         rep_pos = {r: k for k, r in enumerate(live)}
         features = _SpooledEvents(ledger, live, [e for _, _, _, e in stored])
         # explanations name a cluster's canonical representative once per member

@@ -3,8 +3,12 @@
 A run with ``--index PATH`` links each new document to a story an earlier run
 already wrote, when it is the same id, a verified copy of an indexed document
 (LSH over stored band keys, then the stored signature), or, in the events
-tier, a report of the same event as a stored story (the stored story
-representatives join the event clustering).
+tier, a report of the same event as a stored story. For that tier each
+story is filed under retrieval keys (its most frequent words and names, and
+its first long sentences: :func:`dedup.events.retrieval_keys`); a run loads
+only the stored stories that share enough of them with its own documents,
+and those join its event clustering. So a run's work and memory follow the
+size of its input and its neighbourhood in the index, not the index's size.
 
 Everything a run adds is written in one transaction after its output is
 complete, so a run killed at any point (even ``kill -9``) leaves the index as
@@ -24,7 +28,7 @@ import numpy as np
 from .config import Config
 from .errors import DedupError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,8 +43,10 @@ CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, story TEXT NOT NULL,
     run INTEGER NOT NULL, signature BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, doc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS event_keys (key INTEGER NOT NULL, story TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_key ON bands (key);
 CREATE INDEX IF NOT EXISTS docs_story ON docs (story);
+CREATE INDEX IF NOT EXISTS event_keys_key ON event_keys (key);
 """
 
 # Settings that must match between runs sharing an index: signatures and band
@@ -88,6 +94,9 @@ class Store:
             with self.db:
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(want.items()))
             return
+        if have.get("schema_version") == "1":
+            self._migrate_from_1()
+            have["schema_version"] = str(SCHEMA_VERSION)
         if have.get("schema_version") != want["schema_version"]:
             raise IndexFileError(
                 f"{self.path}: index schema version {have.get('schema_version')} is not {SCHEMA_VERSION}; "
@@ -99,6 +108,27 @@ class Store:
                     f"{self.path}: index was built with {k}={have.get(k)}, this run has {k}={want[k]}; "
                     f"use --{k.replace('_', '-')} {have.get(k)} or a new --index path"
                 )
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 had no retrieval keys: file every stored story under its
+        keys, from its stored event features, in one transaction."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM event_keys")
+            for story, blob in db.cursor().execute("SELECT story, event FROM stories WHERE event IS NOT NULL"):
+                self._file_event(story, pickle.loads(blob))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _file_event(self, story: str, event) -> None:
+        from .events import retrieval_keys
+
+        keys = retrieval_keys(event, self.config.events)
+        self.db.executemany("INSERT INTO event_keys VALUES (?, ?)", ((k, story) for k in keys.tolist()))
 
     # ------------------------------------------------------------------ reading
     def stories_by_id(self, ids: list[str]) -> dict[str, tuple[str, str, int, bytes]]:
@@ -120,14 +150,53 @@ class Store:
         self.db.execute("BEGIN")
         self.db.executemany("INSERT INTO probe VALUES (?, ?)", zip(signed.tolist(), rows.tolist()))
         self.db.execute("COMMIT")
+        # CROSS JOIN keeps the probe as the outer loop: SQLite's planner would
+        # otherwise scan every stored band key (2.5M rows of a 100k-document
+        # index: 1.1 s per run, growing with the index)
         q = ("SELECT DISTINCT p.row, d.id, d.story, s.canonical, s.run, d.signature FROM probe p "
-             "JOIN bands b ON b.key = p.key JOIN docs d ON d.rowid = b.doc JOIN stories s ON s.story = d.story")
+             "CROSS JOIN bands b ON b.key = p.key JOIN docs d ON d.rowid = b.doc JOIN stories s ON s.story = d.story")
         return list(self.db.execute(q))
 
-    def story_events(self) -> list[tuple[str, str, int, object]]:
-        """(story, canonical, run, EventDoc) of every stored story with event features."""
-        q = "SELECT story, canonical, run, event FROM stories WHERE event IS NOT NULL ORDER BY story"
-        return [(s, c, r, pickle.loads(e)) for s, c, r, e in self.db.execute(q)]
+    def event_neighbours(self, keys: list[np.ndarray]) -> list[str]:
+        """The stored stories that share, with one of the new documents whose
+        :func:`~dedup.events.retrieval_keys` are ``keys``, at least
+        ``min_shared_keys`` term keys or one sentence key, in sorted order.
+
+        A key filed under more than ``key_df_cap`` stories finds nothing
+        (a common word, a site's boilerplate sentence), as in the event
+        tier's own candidates; so each key reads a bounded posting list.
+        """
+        from .events import SENTENCE_KEY
+
+        cfg = self.config.events
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS event_probe (key INTEGER NOT NULL, row INTEGER NOT NULL)")
+        db.execute("DELETE FROM event_probe")
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO event_probe VALUES (?, ?)",
+                       ((k, row) for row, ks in enumerate(keys) for k in ks.tolist()))
+        db.execute("COMMIT")
+        db.execute("CREATE INDEX IF NOT EXISTS temp.event_probe_key ON event_probe (key)")
+        common = ("SELECT key FROM event_keys WHERE key IN (SELECT DISTINCT key FROM event_probe) "
+                  "GROUP BY key HAVING COUNT(*) > ?")
+        db.execute("BEGIN")
+        db.execute(f"DELETE FROM event_probe WHERE key IN ({common})", (cfg.key_df_cap,))
+        db.execute("COMMIT")
+        q = ("SELECT DISTINCT story FROM (SELECT p.row, e.story, SUM(e.key < ?) AS terms, SUM(e.key >= ?) AS sentences "
+             "FROM event_probe p CROSS JOIN event_keys e ON e.key = p.key GROUP BY p.row, e.story) "
+             "WHERE terms >= ? OR sentences > 0 ORDER BY story")
+        return [s for (s,) in db.execute(q, (SENTENCE_KEY, SENTENCE_KEY, cfg.min_shared_keys))]
+
+    def story_events(self, stories: list[str]) -> list[tuple[str, str, int, object]]:
+        """(story, canonical, run, EventDoc) of the given stored stories that
+        have event features, in story order."""
+        q = ("SELECT story, canonical, run, event FROM stories WHERE event IS NOT NULL "
+             "AND story IN (SELECT value FROM json_each(?)) ORDER BY story")
+        out = []
+        for k in range(0, len(stories), 5000):
+            chunk = json.dumps(stories[k : k + 5000])
+            out += [(s, c, r, pickle.loads(e)) for s, c, r, e in self.db.execute(q, (chunk,))]
+        return sorted(out, key=lambda t: t[0])
 
     # ------------------------------------------------------------------ writing
     def commit_run(self, started: float, new_docs: list[tuple[str, str, bytes, np.ndarray]],
@@ -146,7 +215,9 @@ class Store:
             run = (db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM runs").fetchone()[0])
             for story, canonical, size, day, event in new_stories:
                 blob = pickle.dumps(event, protocol=5) if event is not None else None
-                db.execute("INSERT OR IGNORE INTO stories VALUES (?, ?, ?, ?, ?, ?)", (story, canonical, run, size, day, blob))
+                cur = db.execute("INSERT OR IGNORE INTO stories VALUES (?, ?, ?, ?, ?, ?)", (story, canonical, run, size, day, blob))
+                if cur.rowcount and event is not None:
+                    self._file_event(story, event)
             for story, add in sorted(grown.items()):
                 db.execute("UPDATE stories SET size = size + ? WHERE story = ?", (add, story))
             for rid, story, sig, keys in new_docs:
@@ -171,12 +242,13 @@ class Store:
 
         return {
             "path": self.path,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": int(one("SELECT COALESCE(MAX(value), 0) FROM meta WHERE key = 'schema_version'")),
             "settings": {k: v for k, v in self.db.execute("SELECT key, value FROM meta ORDER BY key") if k != "schema_version"},
             "runs": one("SELECT COUNT(*) FROM runs"),
             "documents": one("SELECT COUNT(*) FROM docs"),
             "stories": one("SELECT COUNT(*) FROM stories"),
             "band_keys": one("SELECT COUNT(*) FROM bands"),
+            "event_keys": one("SELECT COUNT(*) FROM event_keys"),
             "integrity": one("PRAGMA integrity_check"),
             "last_runs": [
                 dict(zip(("run", "started", "finished", "documents", "new_stories", "linked", "config", "version"), r))

@@ -106,3 +106,49 @@ def test_same_event_in_a_later_run_links_to_the_earlier_story(tmp_path, seed_rec
     (rec,) = later.records
     link = rec["provenance"]["story"]
     assert link["id"] == story_001 and link["relation"] == "same-event" and link["new"] is False
+
+
+def test_a_later_run_loads_only_the_stored_stories_near_it(tmp_path, seed_records, monkeypatch):
+    """The event tier reads the stored stories that share retrieval keys with
+    the run's documents, not every story of the index."""
+    from dedup.store import Store
+
+    ix = str(tmp_path / "ix.db")
+    by_id = {r["id"][:3]: r for r in seed_records}
+    first = dedup.run([by_id["001"], by_id["002"], {"id": "derby", "text": OTHER}], index=ix)
+    story = {r["id"]: r["provenance"]["story"]["id"] for r in first.records}
+    loaded = []
+    real = Store.story_events
+
+    def spy(self, stories):
+        loaded.append(list(stories))
+        return real(self, stories)
+
+    monkeypatch.setattr(Store, "story_events", spy)
+    (rec,) = dedup.run([by_id["004"]], index=ix).records
+    assert rec["provenance"]["story"]["id"] == story[by_id["001"]["id"]]
+    (asked,) = loaded
+    assert story[by_id["001"]["id"]] in asked and story["derby"] not in asked
+    with open_existing(ix) as store:
+        assert store.stats()["event_keys"] > 0
+
+
+def test_a_schema_1_index_gains_its_retrieval_keys(tmp_path, seed_records):
+    """Schema 1 had no retrieval keys: the first run that opens such an index
+    files every stored story under its keys, then links as before."""
+    ix = str(tmp_path / "ix.db")
+    by_id = {r["id"][:3]: r for r in seed_records}
+    first = dedup.run([by_id["001"], by_id["002"]], index=ix)
+    with sqlite3.connect(ix) as db:
+        filed = db.execute("SELECT COUNT(*) FROM event_keys").fetchone()[0]
+        db.execute("DROP TABLE event_keys")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with open_existing(ix) as store:
+        assert store.stats()["schema_version"] == 1
+    (rec,) = dedup.run([by_id["004"]], index=ix).records
+    story_001 = next(r for r in first.records if r["id"].startswith("001"))["provenance"]["story"]["id"]
+    assert rec["provenance"]["story"]["id"] == story_001 and rec["provenance"]["story"]["relation"] == "same-event"
+    with open_existing(ix) as store:
+        st = store.stats()
+    assert st["schema_version"] == 2 and st["integrity"] == "ok"
+    assert st["event_keys"] >= filed > 0  # the migrated keys, and the new story's
