@@ -693,17 +693,15 @@ def cluster(ledger: Ledger, config: Config, stats: Stats, store=None) -> Cluster
     rep_pos: dict[int, int] = {}
     stored: list = []
     if config.cluster.tier == "events" and n:
-        if store is not None:
-            # a story this run already reaches by id or copy must not re-enter as a
-            # second copy of its own text: it would skew the event tier's statistics
-            reached = {link.story for _, link in matches.values()}
         reps = sorted(rep_of.values())
         live = [r for r in reps if not empty[r]]
         if store is not None:
-            # only the stored stories near this run's documents join the tier
+            # only the stored stories near this run's documents join the tier, and
+            # not one this run already reaches by id or copy: as a second copy of
+            # its own text it would skew the event tier's statistics
+            reached = {link.story for _, link in matches.values()}
             probe = [retrieval_keys(ledger.event(r, names=False), config.events) for r in live]
-            near = [s for s in store.event_neighbours(probe) if s not in reached]
-            stored = store.story_events(near)
+            stored = store.story_events([s for s in store.event_neighbours(probe) if s not in reached])
         rep_pos = {r: k for k, r in enumerate(live)}
         features = _SpooledEvents(ledger, live, [e for _, _, _, e in stored])
         # explanations name a cluster's canonical representative once per member

@@ -143,13 +143,8 @@ class Store:
 
     def copy_candidates(self, keys: np.ndarray) -> list[tuple[int, str, str, str, int, bytes]]:
         """Indexed documents sharing a band key with new rows: (row, doc id, story, canonical, run, signature)."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS probe (key INTEGER NOT NULL, row INTEGER NOT NULL)")
-        self.db.execute("DELETE FROM probe")
         rows = np.repeat(np.arange(keys.shape[0]), keys.shape[1])
-        signed = keys.ravel().view(np.int64)
-        self.db.execute("BEGIN")
-        self.db.executemany("INSERT INTO probe VALUES (?, ?)", zip(signed.tolist(), rows.tolist()))
-        self.db.execute("COMMIT")
+        self._probe("probe", zip(keys.ravel().view(np.int64).tolist(), rows.tolist()))
         # CROSS JOIN keeps the probe as the outer loop: SQLite's planner would
         # otherwise scan every stored band key (2.5M rows of a 100k-document
         # index: 1.1 s per run, growing with the index)
@@ -170,28 +165,28 @@ class Store:
 
         cfg = self.config.events
         db = self.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS event_probe (key INTEGER NOT NULL, row INTEGER NOT NULL)")
-        db.execute("DELETE FROM event_probe")
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO event_probe VALUES (?, ?)",
-                       ((k, row) for row, ks in enumerate(keys) for k in ks.tolist()))
-        db.execute("COMMIT")
-        db.execute("CREATE INDEX IF NOT EXISTS temp.event_probe_key ON event_probe (key)")
+        self._probe("event_probe", ((k, row) for row, ks in enumerate(keys) for k in ks.tolist()))
         common = ("SELECT key FROM event_keys WHERE key IN (SELECT DISTINCT key FROM event_probe) "
                   "GROUP BY key HAVING COUNT(*) > ?")
-        db.execute("BEGIN")
         db.execute(f"DELETE FROM event_probe WHERE key IN ({common})", (cfg.key_df_cap,))
-        db.execute("COMMIT")
         q = ("SELECT DISTINCT story FROM (SELECT p.row, e.story, SUM(e.key < ?) AS terms, SUM(e.key >= ?) AS sentences "
              "FROM event_probe p CROSS JOIN event_keys e ON e.key = p.key GROUP BY p.row, e.story) "
              "WHERE terms >= ? OR sentences > 0 ORDER BY story")
         return [s for (s,) in db.execute(q, (SENTENCE_KEY, SENTENCE_KEY, cfg.min_shared_keys))]
 
+    def _probe(self, table: str, rows) -> None:
+        """Fill the temporary table ``table`` (key, row) with ``rows``, in one transaction."""
+        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (key INTEGER NOT NULL, row INTEGER NOT NULL)")
+        self.db.execute("BEGIN")
+        self.db.execute(f"DELETE FROM {table}")
+        self.db.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+        self.db.execute("COMMIT")
+
     def story_events(self, stories: list[str]) -> list[tuple[str, str, int, object]]:
         """(story, canonical, run, EventDoc) of the given stored stories that
         have event features, in story order."""
         q = ("SELECT story, canonical, run, event FROM stories WHERE event IS NOT NULL "
-             "AND story IN (SELECT value FROM json_each(?)) ORDER BY story")
+             "AND story IN (SELECT value FROM json_each(?))")
         out = []
         for k in range(0, len(stories), 5000):
             chunk = json.dumps(stories[k : k + 5000])
