@@ -27,6 +27,7 @@ import numpy as np
 
 from .config import Config
 from .errors import DedupError
+from .events import SENTENCE_KEY, retrieval_keys
 
 SCHEMA_VERSION = 2
 
@@ -94,10 +95,8 @@ class Store:
             with self.db:
                 self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(want.items()))
             return
-        if have.get("schema_version") == "1":
-            self._migrate_from_1()
-            have["schema_version"] = str(SCHEMA_VERSION)
-        if have.get("schema_version") != want["schema_version"]:
+        version = have.get("schema_version")
+        if version not in ("1", want["schema_version"]):
             raise IndexFileError(
                 f"{self.path}: index schema version {have.get('schema_version')} is not {SCHEMA_VERSION}; "
                 "rebuild it with this version of dedup or use a new --index path"
@@ -108,6 +107,8 @@ class Store:
                     f"{self.path}: index was built with {k}={have.get(k)}, this run has {k}={want[k]}; "
                     f"use --{k.replace('_', '-')} {have.get(k)} or a new --index path"
                 )
+        if version == "1":  # only once the run is known to be allowed to write here
+            self._migrate_from_1()
 
     def _migrate_from_1(self) -> None:
         """Schema 1 had no retrieval keys: file every stored story under its
@@ -125,8 +126,6 @@ class Store:
             raise
 
     def _file_event(self, story: str, event) -> None:
-        from .events import retrieval_keys
-
         keys = retrieval_keys(event, self.config.events)
         self.db.executemany("INSERT INTO event_keys VALUES (?, ?)", ((k, story) for k in keys.tolist()))
 
@@ -161,8 +160,6 @@ class Store:
         (a common word, a site's boilerplate sentence), as in the event
         tier's own candidates; so each key reads a bounded posting list.
         """
-        from .events import SENTENCE_KEY
-
         cfg = self.config.events
         db = self.db
         self._probe("event_probe", ((k, row) for row, ks in enumerate(keys) for k in ks.tolist()))

@@ -145,6 +145,10 @@ def test_a_schema_1_index_gains_its_retrieval_keys(tmp_path, seed_records):
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with open_existing(ix) as store:
         assert store.stats()["schema_version"] == 1
+    with pytest.raises(IndexFileError):  # a run the index refuses writes nothing, not even the keys
+        dedup.run([by_id["004"]], Config(cluster=ClusterConfig(num_perm=64)), index=ix)
+    with open_existing(ix) as store:
+        assert store.stats()["schema_version"] == 1 and store.stats()["event_keys"] == 0
     (rec,) = dedup.run([by_id["004"]], index=ix).records
     story_001 = next(r for r in first.records if r["id"].startswith("001"))["provenance"]["story"]["id"]
     assert rec["provenance"]["story"]["id"] == story_001 and rec["provenance"]["story"]["relation"] == "same-event"
