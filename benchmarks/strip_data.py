@@ -91,9 +91,13 @@ def cached_pages(name: str) -> list[dict]:
         pages.append(
             {"id": rec["id"], "url": url, "gold": rec["gold_text"], "flat": flat, "traf": traf, "traf_s": t1 - t0}
         )
-    with gzip.open(cache, "wt", encoding="utf-8") as fh:
+    # written aside, then renamed: two benchmarks building the cache at once
+    # must not leave (or read) a half-written file
+    part = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+    with gzip.open(part, "wt", encoding="utf-8") as fh:
         for p in pages:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")
+    os.replace(part, cache)
     return pages
 
 
