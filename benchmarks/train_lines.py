@@ -194,7 +194,7 @@ def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeate
     for lines, rules, idx, X, gold in cached:
         rules = list(rules)
         if X is not None:
-            for i, d in zip(idx, model.decide(X)):
+            for i, d in zip(idx, model.decide(X, lines=[lines[i] for i in idx])):
                 rules[i] = d
         rules = _block_rules(lines, rules)
         kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,3 +58,55 @@ def test_idempotent_with_run_statistics(docs):
 def test_deterministic_across_calls():
     text = (SEEDS / "002_2343c55a6b7fbb8b.txt").read_text(encoding="utf-8")
     assert strip_text(text) == strip_text(text)
+
+
+_WORDS = (
+    "the", "market", "housing", "buyers", "sellers", "prices", "rates", "mortgage", "demand", "supply",
+    "inventory", "report", "analysis", "growth", "regions", "affordability", "quarter", "year", "month",
+    "economists", "said", "data", "listings", "sales", "homes", "metro",
+)
+
+
+def _chart_page(seed: int) -> tuple[str, list[list[str]]]:
+    """An article of prose paragraphs with one to three charts of 20-150 data
+    rows ("7/1/2015 +6.1%") inside it, and the rows of each chart."""
+    rng = random.Random(seed)
+
+    def para() -> str:
+        return " ".join(
+            " ".join(rng.choice(_WORDS) for _ in range(rng.randint(12, 25))).capitalize() + "."
+            for _ in range(rng.randint(2, 5))
+        )
+
+    parts = ["Home Prices Climb Again", "By A. Reporter", *(para() for _ in range(rng.randint(3, 12)))]
+    charts = []
+    for j in range(rng.randint(1, 3)):
+        years = range(1980 + 15 * j, 1995 + 15 * j)  # no row of one chart is a row of another
+        rows = [f"{m}/1/{y} {rng.choice('+-')}{rng.uniform(0, 30):.1f}%" for y in years for m in range(1, 13)]
+        rows = rows[: rng.randint(20, 150)]
+        charts.append(rows)
+        parts += [
+            f"Home Sale Price Changes Over Time {j}",
+            "Despite a high mortgage interest rate environment, home sale prices are showing signs of growth",
+            f"Data: U.S. Home Sale Price Time Series {j}",
+            "Date Percentage change in median home sale price (YoY)\n" + "\n".join(rows),
+            *(para() for _ in range(rng.randint(1, 6))),
+        ]
+    return "\n\n".join([*parts, "Share this article", "Related: Mortgage rates climb"]), charts
+
+
+#: Seeds 72 and 103 are pages the classifier used to erode one data row per
+#: pass: still changing at the 50-pass limit, so not idempotent. Before
+#: runs were decided as one, 7 of these 12 pages failed this test.
+@pytest.mark.parametrize("seed", [72, 103, *range(30, 40)])
+def test_long_runs_of_like_lines_converge_and_stay_whole(seed):
+    text, charts = _chart_page(seed)
+    result = strip_text(text)
+    assert strip_text(result.text).text == result.text
+    assert strip_text(text, StripConfig(max_passes=20)) == result  # the fixpoint is reached well before the limit
+    kept = result.text.split("\n")
+    for rows in charts:
+        at = kept.index(rows[0]) if rows[0] in kept else None
+        # a chart is kept as a whole, in order, or removed as a whole
+        assert at is None or kept[at : at + len(rows)] == rows
+        assert at is not None or not set(rows) & set(kept)

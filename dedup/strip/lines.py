@@ -11,14 +11,19 @@ names its removal:
 3. ``repeated_line``: a short line seen on many pages of the run
    (:mod:`.repeats`), when the caller supplies run statistics.
 4. ``model:<feature>``: the learned line model of :mod:`.model`; the
-   feature named is the one that pulled the line's score down most.
+   feature named is the one that pulled the line's score down most. A run
+   of like short lines (a table's rows) is decided as one
+   (:mod:`.runs`); a line the model kept alone but removed with its run
+   is named ``model:run``.
 5. ``block:<rule>``: a short run of short lines wedged between removed
    lines is furniture of the same kind ("Bitcoin / Bitcoin" between two
    ticker prices).
 
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
-changes, which makes ``strip_text`` idempotent by construction.
+changes, which makes ``strip_text`` idempotent by construction as long as
+that happens within ``StripConfig.max_passes`` (step 4's runs are what
+keep it short: on the dev pages at most 25 passes for a batch of 256).
 """
 
 from __future__ import annotations
@@ -294,7 +299,7 @@ class _Passes:
             self.rows = line_rows(lines, repeated) if rows is None else rows
             self.groups = line_groups(lines, seg)
             self.fixed = self.model.line_contributions(self.rows)
-            model_names = [*("model:" + name for name in self.model.stage1.names), "model:context"]
+            model_names = [*("model:" + name for name in self.model.stage1.names), "model:context", "model:run"]
             self.model_codes = np.array([self.names.code(n) for n in model_names], dtype=np.int32)
 
     def run(self, sel: np.ndarray, named: bool = True, blocks: np.ndarray | None = None) -> np.ndarray:
@@ -324,7 +329,9 @@ class _Passes:
         dup = page_duplicates(None, groups=self.groups[sub])
         contrib = self.fixed[sub]
         self.model.add_context(contrib, [*context.T, dup])
-        remove, which = self.model.removals(contrib, sg, self.config.model_threshold)
+        lines = self.lines
+        remove, which = self.model.removals(contrib, sg, self.config.model_threshold,
+                                            lambda k: lines[sub[k]])
         if not remove.shape[0]:
             return
         removed = np.zeros(sub.shape[0], dtype=bool)

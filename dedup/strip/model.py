@@ -23,6 +23,8 @@ from importlib import resources
 
 import numpy as np
 
+from .runs import even_runs
+
 #: Up to this many bin edges, :meth:`Additive.weight` compares with each
 #: edge instead of searching (on 40,000 values: 9x faster than
 #: ``searchsorted`` at 1 edge, 3.5x at 7, still 1.9x at 24).
@@ -171,15 +173,18 @@ class LineModel:
                 contrib[:, k] = self.stage1.weight(k, context[c - first])
 
     def decide(self, X: np.ndarray, threshold: float | None = None, seg: np.ndarray | None = None,
-               fixed: np.ndarray | None = None) -> list[str | None]:
+               fixed: np.ndarray | None = None, lines: list[str] | None = None) -> list[str | None]:
         """Per line, None to keep it or ``"model:<feature>"`` to remove it.
 
         ``seg`` groups the rows by page when ``X`` holds several pages;
-        ``fixed`` are the rows' :meth:`line_contributions`, when known.
+        ``fixed`` are the rows' :meth:`line_contributions`, when known;
+        ``lines``, the rows' lines, let runs of like lines share a decision
+        (:meth:`removals`).
 
         The feature named is the first-stage feature with the most negative
         contribution relative to its mean bin weight, or ``context`` when
-        the line was kept by stage 1 and removed because of its neighbours.
+        the line was kept by stage 1 and removed because of its neighbours,
+        or ``run`` when it was kept alone and removed with its run.
         """
         from .features import Segments
 
@@ -191,24 +196,35 @@ class LineModel:
             contrib = fixed.copy()
             self.add_context(contrib, [X[:, c] for c in range(_n_line_features(), X.shape[1])])
         out: list[str | None] = [None] * X.shape[0]
-        names = [*("model:" + name for name in self.stage1.names), "model:context"]
-        for i, w in zip(*(a.tolist() for a in self.removals(contrib, Segments(seg, X.shape[0]), threshold))):
+        names = [*("model:" + name for name in self.stage1.names), "model:context", "model:run"]
+        sg = Segments(seg, X.shape[0])
+        line_at = None if lines is None else lines.__getitem__
+        for i, w in zip(*(a.tolist() for a in self.removals(contrib, sg, threshold, line_at))):
             out[i] = names[w]
         return out
 
-    def removals(self, contrib: np.ndarray, sg, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def removals(self, contrib: np.ndarray, sg, threshold: float | None = None,
+                 line_at=None) -> tuple[np.ndarray, np.ndarray]:
         """The rows to remove, and for each the index of the stage-1 feature
-        to name (``len(stage1.names)`` for ``context``), from the rows' full
-        stage-1 contributions; rows are grouped by page by the
-        :class:`~dedup.strip.features.Segments` ``sg``. The decision as
-        arrays, for callers that keep their bookkeeping in numpy."""
+        to name (``len(stage1.names)`` for ``context``, one more for
+        ``run``), from the rows' full stage-1 contributions; rows are
+        grouped by page by the :class:`~dedup.strip.features.Segments`
+        ``sg``. The decision as arrays, for callers that keep their
+        bookkeeping in numpy.
+
+        With ``line_at`` (row k's line), runs of like lines are decided as
+        one (:mod:`.runs`); a line removed only because its run was is
+        named ``run``.
+        """
         logit1 = self.stage1.intercept + contrib.sum(axis=1)
         logit = self.stage2.column_logits(stage2_columns(logit1, sg)) if self.stage2 is not None else logit1
         t = self.threshold if threshold is None else threshold
         cut = float(np.log(t / (1.0 - t))) if 0.0 < t < 1.0 else (-np.inf if t <= 0 else np.inf)
-        remove = np.flatnonzero(logit < cut)
+        evened = logit if line_at is None else even_runs(logit, cut, sg.number, line_at)
+        remove = np.flatnonzero(evened < cut)
         which = np.argmin(contrib[remove], axis=1)
         which[logit1[remove] >= cut] = len(self.stage1.names)
+        which[logit[remove] >= cut] = len(self.stage1.names) + 1
         return remove, which
 
 
