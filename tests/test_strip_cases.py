@@ -52,3 +52,37 @@ def test_case_file_is_well_formed():
     for case in _load("strip_lines.json"):
         assert set(case) <= {"text", "expect", "rule", "xfail", "note"}, case
         assert case["expect"] in {"noise", "content"}, case
+
+
+_ARTICLE = """City council approves new budget
+
+The city council voted on Tuesday to approve a budget that adds money for road repairs and libraries.
+
+Council members debated the plan for three hours before the final vote, which passed seven to two.
+
+The mayor said the spending would start in January, once the state confirms its share of the funds."""
+
+_THREAD = """12 thoughts on "City council approves new budget"
+
+Alex on November 19, 2024 at 6:34 am said:
+
+About time the roads got fixed, they have been a mess for years and nobody did anything about it.
+
+Maria says:
+
+I would rather they spent the money on the schools, which are overcrowded and short of teachers."""
+
+
+def test_a_comment_thread_is_cut_from_its_first_header_on():
+    result = strip_text(_ARTICLE + "\n\n" + _THREAD)
+    assert result.text == strip_text(_ARTICLE).text
+    assert "The mayor said the spending would start in January" in result.text
+    cut = [r.text for r in result.removed if r.rule == "comment_section"]
+    assert cut[0].startswith("Alex on November 19") and cut[-1].startswith("I would rather")
+
+
+def test_one_quoted_speaker_is_not_a_comment_thread():
+    quote = _ARTICLE + "\n\nAfter the vote, the mayor said:\n\nThis budget fixes the roads we drive on every single day, and it keeps the libraries open."
+    result = strip_text(quote)
+    assert "comment_section" not in {r.rule for r in result.removed}
+    assert "keeps the libraries open" in result.text

@@ -19,6 +19,11 @@ names its removal:
    lines is furniture of the same kind ("Bitcoin / Bitcoin" between two
    ticker prices).
 
+Before all of these, a page-level rule: ``comment_section``. A page with
+two or more comment headers ("Alex on September 17, 2018 at 6:34 am
+said:", "Maria says:") loses every line from the first of them on; readers'
+comments follow the article and are not part of it.
+
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
 changes, which makes ``strip_text`` idempotent by construction as long as
@@ -195,6 +200,45 @@ def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
     names = _Codes()
     out = _block_codes(names.of(rules), np.zeros(len(lines), dtype=np.int64), lines.__getitem__, names)
     return [names.names[c] for c in out.tolist()]
+
+
+#: A comment's header: a short line ending in "says:" or the like. One such
+#: line can be an article quoting someone ("Schreiber said:"); two or more
+#: on a page are a comment thread.
+_COMMENT_HEAD = re.compile(
+    r"\S.{0,80}?\b(?:says|said|wrote|schreibt|sagt|dice|dijo|escribió|dit|disse|scrive)\s*:$", re.IGNORECASE
+)
+_COMMENT_HEAD_WORDS = 12
+_COMMENT_HEADS = 2
+_END_COLON_COL = FEATURES.index("end_colon")
+
+
+def _comment_sections(lines: list[str], seg: np.ndarray, n_pages: int, colon: np.ndarray | None = None) -> np.ndarray:
+    """Per line (of pages grouped by ``seg``), True from the first comment
+    header on, in pages with at least :data:`_COMMENT_HEADS` of them.
+    ``colon`` says which lines end with a colon, when known.
+
+    >>> page = ["Story text.", "Alex on May 2, 2019 at 6:34 am said:", "Nice.", "Maria says:", "No."]
+    >>> _comment_sections(page, np.zeros(5, dtype=np.int64), 1).tolist()
+    [False, True, True, True, True]
+    >>> _comment_sections(page[:3], np.zeros(3, dtype=np.int64), 1).tolist()  # one quote is not a thread
+    [False, False, False]
+    """
+    if colon is None:
+        ends = np.flatnonzero(np.fromiter((ln.endswith(":") for ln in lines), dtype=bool, count=len(lines)))
+    else:
+        ends = np.flatnonzero(colon)
+    heads = np.array([k for k in ends.tolist()
+                      if lines[k].count(" ") < _COMMENT_HEAD_WORDS and _COMMENT_HEAD.match(lines[k])], dtype=np.int64)
+    out = np.zeros(len(lines), dtype=bool)
+    if heads.shape[0] < _COMMENT_HEADS:
+        return out
+    count = np.bincount(seg[heads], minlength=n_pages)
+    first = np.full(n_pages, len(lines), dtype=np.int64)
+    np.minimum.at(first, seg[heads], heads)
+    ok = count[seg] >= _COMMENT_HEADS
+    out[ok] = np.arange(len(lines))[ok] >= first[seg[ok]]
+    return out
 
 
 _PROSE_WORDS = math.log1p(8)
@@ -382,6 +426,8 @@ def strip_many(
     blocks = pages.blocks if passes.model is not None and pages.grouped.any() else None
     had_blocks = pages.grouped
     codes = np.zeros(len(lines), dtype=np.int32)  # each line's removal, 0 while kept
+    colon = passes.rows[:, _END_COLON_COL] > 0 if passes.model is not None else None
+    codes[_comment_sections(lines, seg, len(texts), colon)] = passes.names.code("comment_section")
     active = np.bincount(seg, minlength=len(texts)) > 0
     for n_pass in range(config.max_passes):
         sel = np.flatnonzero((codes == 0) & active[seg])
