@@ -1,11 +1,13 @@
 """Hypothesis properties of the whole pipeline."""
 
+import numpy as np
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
 from dedup import Config
+from dedup.cluster import components
 
 WORDS = ["council", "budget", "mayor", "vote", "bridge", "storm", "police", "river", "school", "market",
          "Porter", "Denver", "Tuesday", "million", "fire", "road", "team", "match", "court", "judge"]
@@ -63,3 +65,32 @@ def test_accounting_always_balances(recs, mode):
     assert len(result.quarantined) == s["quarantined"]
     ids = [m["id"] for r in result.records for m in r["provenance"]["members"]]
     assert len(ids) == len(set(ids))
+
+
+def _components_by_union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return [root(x) for x in range(n)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 60).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=120))))
+def test_components_label_each_node_with_the_smallest_member_of_its_component(graph):
+    n, edges = graph
+    got = components(n, np.array(edges, dtype=np.int64).reshape(-1, 2))
+    assert got.tolist() == _components_by_union_find(n, edges)
+
+
+def test_components_of_a_long_chain_in_the_worst_order():
+    n = 50_000
+    chain = np.stack((np.arange(n - 1, 0, -1), np.arange(n - 2, -1, -1)), axis=1)  # (n-1, n-2), ..., (1, 0)
+    assert (components(n, chain) == 0).all()
