@@ -724,7 +724,10 @@ def _store_matches(ledger: Ledger, sigs: np.ndarray, empty: np.ndarray, store, c
     out: dict[int, tuple] = {}  # doc -> (rank, Link)
 
     def offer(i: int, rank: int, link: Link) -> None:
-        if i not in out or (rank, -link.similarity, link.story) < (out[i][0], -out[i][1].similarity, out[i][1].story):
+        # the indexed document breaks a tie within a story, so the link does
+        # not depend on the order the index returns its candidates in
+        key = (rank, -link.similarity, link.story, link.via or "")
+        if i not in out or key < (out[i][0], -out[i][1].similarity, out[i][1].story, out[i][1].via or ""):
             out[i] = (rank, link)
 
     by_id = store.stories_by_id(ledger.ids)
