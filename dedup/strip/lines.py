@@ -206,11 +206,13 @@ def _block_rules(lines: list[str], rules: list[str | None]) -> list[str | None]:
 #: line can be an article quoting someone ("Schreiber said:"); two or more
 #: on a page are a comment thread.
 _COMMENT_HEAD = re.compile(
-    r"\S.{0,80}?\b(?:says|said|wrote|schreibt|sagt|dice|dijo|escribió|dit|disse|scrive)\s*:$", re.IGNORECASE
+    r"\S.{0,80}?\b(?:says|said|wrote|writes|schreibt|schrieb|sagt|dice|dijo|escribe|escribió|dit|écrit|disse|scrive)"
+    r"\s*:$",
+    re.IGNORECASE,
 )
+_END_COLON_COL = FEATURES.index("end_colon")
 _COMMENT_HEAD_WORDS = 12
 _COMMENT_HEADS = 2
-_END_COLON_COL = FEATURES.index("end_colon")
 
 
 def _comment_sections(lines: list[str], seg: np.ndarray, n_pages: int, colon: np.ndarray | None = None) -> np.ndarray:
@@ -218,17 +220,16 @@ def _comment_sections(lines: list[str], seg: np.ndarray, n_pages: int, colon: np
     header on, in pages with at least :data:`_COMMENT_HEADS` of them.
     ``colon`` says which lines end with a colon, when known.
 
-    >>> page = ["Story text.", "Alex on May 2, 2019 at 6:34 am said:", "Nice.", "Maria says:", "No."]
+    >>> page = ["Story text.", "Alex on May 2, 2019 at 6:34 am said:", "Nice.", "bo (42) writes:", "No."]
     >>> _comment_sections(page, np.zeros(5, dtype=np.int64), 1).tolist()
     [False, True, True, True, True]
     >>> _comment_sections(page[:3], np.zeros(3, dtype=np.int64), 1).tolist()  # one quote is not a thread
     [False, False, False]
     """
     if colon is None:
-        ends = np.flatnonzero(np.fromiter((ln.endswith(":") for ln in lines), dtype=bool, count=len(lines)))
-    else:
-        ends = np.flatnonzero(colon)
-    heads = np.array([k for k in ends.tolist()
+        colon = np.fromiter((ln.endswith(":") for ln in lines), dtype=bool, count=len(lines))
+    # the pattern runs only on the lines ending in a colon (1.6% of the dev pages' lines)
+    heads = np.array([k for k in np.flatnonzero(colon).tolist()
                       if lines[k].count(" ") < _COMMENT_HEAD_WORDS and _COMMENT_HEAD.match(lines[k])], dtype=np.int64)
     out = np.zeros(len(lines), dtype=bool)
     if heads.shape[0] < _COMMENT_HEADS:
