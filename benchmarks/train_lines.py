@@ -41,7 +41,7 @@ import strip_data as data  # noqa: E402
 
 from dedup.strip import LineStats, StripConfig  # noqa: E402
 from dedup.strip.features import FEATURES, block_ids, feature_matrix  # noqa: E402
-from dedup.strip.lines import _block_rules, classify, named_rules, strip_lines  # noqa: E402
+from dedup.strip.lines import _block_rules, _comment_sections, classify, named_rules, strip_lines  # noqa: E402
 from dedup.strip.model import STAGE2_FEATURES, Additive, LineModel, stage2_matrix  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "dedup" / "strip" / "line_model.json"
@@ -84,10 +84,18 @@ def run_stats(texts: list[str], config: StripConfig):
     return stats.freeze(config)
 
 
+def first_rules(lines: list[str], config: StripConfig, repeated) -> list[str | None]:
+    """What claims each line before the model's first pass, as in
+    :func:`dedup.strip.lines.strip_many`: a comment section, then the named rules."""
+    rules = named_rules(lines, config, repeated)
+    cut = _comment_sections(lines, np.zeros(len(lines), dtype=np.int64), 1)
+    return ["comment_section" if c else r for r, c in zip(rules, cut.tolist())]
+
+
 def page_rows(text: str, gold: str, repeated, config: StripConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Features, labels and weights of the lines the model judges on one page."""
     lines, _, blocks = block_ids(text)
-    rules = named_rules(lines, config, repeated)
+    rules = first_rules(lines, config, repeated)
     idx = [i for i, r in enumerate(rules) if r is None]
     if not idx:
         return None
@@ -174,7 +182,7 @@ def first_passes(pages: list[dict], field: str, config: StripConfig, repeated) -
     out = []
     for p in pages:
         lines, _, blocks = block_ids(p[field])
-        rules = named_rules(lines, config, repeated)
+        rules = first_rules(lines, config, repeated)
         idx = [i for i, r in enumerate(rules) if r is None]
         X = feature_matrix([lines[i] for i in idx], repeated, blocks[idx] if blocks is not None else None) if idx else None
         out.append((lines, rules, idx, X, p["gold"]))

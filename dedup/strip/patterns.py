@@ -67,6 +67,7 @@ COMMENT_FORM = (
     r"|your\s+e-?mail\s+address\s+will\s+not\s+be\s+published"
     r"|required\s+fields\s+are\s+marked|cancel\s+reply|you\s+must\s+be\s+logged\s+in\s+to"
     r"|(?:\d+\s+)?comments?(?:\s*\(\d+\))?\s*$|no\s+comments(?:\s+yet)?\s*$"
+    r"|(?:\d+|one|no)\s+(?:thoughts?|responses?|comments?|replies|reply)\s+(?:on|to)\s+[\"“'‘«]"
     r"|(?:be\s+the\s+first\s+to|join\s+the\s+(?:discussion|conversation)|view\s+comments|show\s+comments)"
     r"|save\s+my\s+name,?\s+e-?mail|notify\s+me\s+of\s+(?:new|follow)"
     r"|this\s+site\s+uses\s+akismet|comments\s+are\s+closed|tell\s+us\s+what\s+you\s+think"
