@@ -156,3 +156,14 @@ def test_a_schema_1_index_gains_its_retrieval_keys(tmp_path, seed_records):
         st = store.stats()
     assert st["schema_version"] == 2 and st["integrity"] == "ok"
     assert st["event_keys"] >= filed > 0  # the migrated keys, and the new story's
+
+
+def test_a_tie_between_two_stored_copies_links_through_the_smaller_id(tmp_path):
+    ix = str(tmp_path / "ix.db")
+    body = WIRE + " The council will meet again next month to review the first contracts and the timetable."
+    copies = Config(cluster=ClusterConfig(tier="copies"))
+    dedup.run([{"id": "a", "text": body + " Both bridges on the east side close in June for the repairs."},
+               {"id": "z", "text": body}, {"id": "m", "text": body}], copies, index=ix)
+    story = dedup.run([{"id": "n", "text": body}], copies, index=ix).records[0]["provenance"]["story"]
+    # z and m match n equally (the same text): the link names m, whatever order the index returns them in
+    assert story["canonical_id"] == "a" and story["similarity"] == 1.0 and story["via"] == "m"
