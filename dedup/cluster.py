@@ -19,11 +19,13 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
 
     Numpy only, so the copy tier never imports scipy (0.15-0.2 s of a
     10k-document run, a twelfth of it, all of it serial). Each round hooks
-    every root with an edge to another root onto the smaller root it meets,
-    which at least halves a component's roots, then points every node at
-    its root. The smallest member of a component is always a root, since a
-    node only ever points at a smaller one, so it ends as the label. As fast
-    as scipy's ``connected_components`` on 10k to 1M nodes, and the same labels.
+    every root with an edge to another root onto the smallest root it
+    meets, then points every node at its root. The smallest member of a
+    component is always a root, since a node only ever points at a smaller
+    one, so it ends as the label. The rounds grew like log2(n) on every
+    shape tried (1M nodes: 20 for a chain labelled in bit-reversed order,
+    14 in random order, 3 for 2M random edges); as fast as scipy's
+    ``connected_components`` from 10k to 1M nodes, and the same labels.
 
     >>> components(4, np.array([[2, 3], [0, 3]])).tolist()
     [0, 1, 0, 0]
