@@ -798,14 +798,15 @@ def _copy_similarities(sigs: np.ndarray, copy_labels: list[int], rep_of: dict[in
 EXPLAIN_CHUNK = 2048
 
 
-def _explained_groups(ledger: Ledger, cl: Clustering, ordered: list[list[int]]) -> Iterator[tuple]:
+def _explained_groups(ledger: Ledger, cl: Clustering, ordered: list[list[int]],
+                      copy_labels: list[int]) -> Iterator[tuple]:
     """``(members, canonical keys, canonical position, explanations)`` per
     group of ``ordered``, explanations being an iterator over the
     :meth:`~dedup.events.EventClusters.explain` of each same-event member
     against the canonical, in member order (the canonical first).
 
-    Groups go by chunks, each chunk's links explained in one call."""
-    copy_labels = cl.copy_labels.tolist()
+    Groups go by chunks, each chunk's links explained in one call;
+    ``copy_labels`` is ``cl.copy_labels`` as a list, which the writer holds."""
     start = 0
     while start < len(ordered):
         plans, pairs = [], []
@@ -843,7 +844,8 @@ def write(ledger: Ledger, cl: Clustering, config: Config, stats: Stats,
     fingerprint = config.fingerprint()
     copy_labels = cl.copy_labels.tolist()
     copy_sims = _copy_similarities(ledger.sigs, copy_labels, cl.rep_of)
-    for members, keys, c_pos, explained in _explained_groups(ledger, cl, sorted(groups.values(), key=lambda m: m[0])):
+    for members, keys, c_pos, explained in _explained_groups(ledger, cl, sorted(groups.values(), key=lambda m: m[0]),
+                                                            copy_labels):
         c = members[c_pos]
         entries = []
         for i in [c] + [i for i in members if i != c]:

@@ -21,6 +21,7 @@ import json
 import pickle
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,13 +133,9 @@ class Store:
     # ------------------------------------------------------------------ reading
     def stories_by_id(self, ids: list[str]) -> dict[str, tuple[str, str, int, bytes]]:
         """For ids already indexed: id -> (story, canonical id, run, signature bytes)."""
-        out: dict[str, tuple[str, str, int, bytes]] = {}
         q = ("SELECT d.id, d.story, s.canonical, s.run, d.signature FROM docs d JOIN stories s ON s.story = d.story "
              "WHERE d.id IN (SELECT value FROM json_each(?))")
-        for k in range(0, len(ids), 5000):
-            for rid, story, canonical, run, sig in self.db.execute(q, (json.dumps(ids[k : k + 5000]),)):
-                out[rid] = (story, canonical, run, sig)
-        return out
+        return {rid: (story, canonical, run, sig) for rid, story, canonical, run, sig in self._rows_in(q, ids)}
 
     def copy_candidates(self, keys: np.ndarray) -> list[tuple[int, str, str, str, int, bytes]]:
         """Indexed documents sharing a band key with new rows: (row, doc id, story, canonical, run, signature)."""
@@ -190,11 +187,14 @@ class Store:
         have event features, in story order."""
         q = ("SELECT story, canonical, run, event FROM stories WHERE event IS NOT NULL "
              "AND story IN (SELECT value FROM json_each(?))")
-        out = []
-        for k in range(0, len(stories), 5000):
-            chunk = json.dumps(stories[k : k + 5000])
-            out += [(s, c, r, pickle.loads(e)) for s, c, r, e in self.db.execute(q, (chunk,))]
-        return sorted(out, key=lambda t: t[0])
+        return sorted(((s, c, r, pickle.loads(e)) for s, c, r, e in self._rows_in(q, stories)), key=lambda t: t[0])
+
+    def _rows_in(self, query: str, values: list[str]) -> Iterator[tuple]:
+        """The rows of ``query`` for ``values``, passed as its one parameter, a
+        JSON array, 5,000 at a time (``json_each`` keeps the statement's text
+        fixed however many values there are)."""
+        for k in range(0, len(values), 5000):
+            yield from self.db.execute(query, (json.dumps(values[k : k + 5000]),))
 
     # ------------------------------------------------------------------ writing
     def commit_run(self, started: float, new_docs: list[tuple[str, str, bytes, np.ndarray]],
