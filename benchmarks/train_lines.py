@@ -48,7 +48,9 @@ OUT = Path(__file__).resolve().parent.parent / "dedup" / "strip" / "line_model.j
 _TOKEN = re.compile(r"\w+")
 
 #: Bins per feature: quantile edges, at most this many. A sweep of 4/8/12
-#: on held-out sets moved F1 by under 0.002; 8 keeps the file small.
+#: on held-out sets moved F1 by under 0.002; 8 keeps the file small. Swept
+#: again once no bin was empty (text, mean held-out F1 at the best
+#: threshold): 8 gives 0.8864, 12 gives 0.8787, 16 gives 0.8846.
 N_BINS = 8
 #: Inverse L2 strength of the logistic regression (swept 0.1/1/10).
 C = 1.0
