@@ -58,7 +58,11 @@ CTA_WORDS = frozenset(
 )
 
 _SENT_INSIDE = re.compile(r"[.!?][\"”’)]?[ \t]+[\"“‘(]?\w")
-_URLISH = re.compile(r"https?:|www\.|\.com\b|@\w")
+#: Web addresses and handles ("https:", "www.", ".com", "@name"): one
+#: pattern each, since a pattern with a literal prefix is scanned for that
+#: prefix, where the alternation of all four tried every "h", "w", "." and
+#: "@" of a batch (2.3 MB of distinct lines: 7.4 ms, against 4.2 ms).
+_URLISH = tuple(re.compile(p) for p in (r"https?:", r"www\.", r"\.com\b", r"@\w"))
 _QUOTES = frozenset("\"“”«»„")
 _BULLETS = ("•", "-", "–", "—", "*", "·", "▪", "●", "○", "►", "‣")
 _END_SENT = frozenset(".!?…。!?")
@@ -354,12 +358,12 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
     stop = np.bincount(w_line, stop_set.member(h), minlength=n)
     cta = np.bincount(w_line, cta_set.member(h), minlength=n)
 
-    def line_of(pattern: re.Pattern[str]) -> np.ndarray:
-        pos = [m.start() for m in pattern.finditer(joined)]
+    def line_of(*patterns: re.Pattern[str]) -> np.ndarray:
+        pos = [m.start() for pattern in patterns for m in pattern.finditer(joined)]
         return np.bincount(np.searchsorted(starts, pos, side="right") - 1, minlength=n) if pos else np.zeros(n)
 
     inside = np.minimum(line_of(_SENT_INSIDE), 5)
-    urlish = line_of(_URLISH) > 0
+    urlish = line_of(*_URLISH) > 0
     first = flags.take(idx.take(starts))
     last = ends - 1
     # sentence end: the last character, closing quotes and brackets skipped

@@ -447,9 +447,11 @@ def strip_many(
     # removals in batch order, which is page order, then line order
     out_at, kept_at = np.flatnonzero(codes), np.flatnonzero(codes == 0)
     names = passes.names.names
-    made = list(map(Removal._make, zip(pages.numbers[out_at].tolist(), [lines[i] for i in out_at.tolist()],
-                                       [names[c] for c in codes[out_at].tolist()])))
-    kept = [lines[i] for i in kept_at.tolist()]
+    # tuple.__new__ builds each named tuple in C (Removal._make is a Python call per removal)
+    made = list(map(tuple.__new__, itertools.repeat(Removal),
+                    zip(pages.numbers[out_at].tolist(), map(lines.__getitem__, out_at.tolist()),
+                        map(names.__getitem__, codes[out_at].tolist()))))
+    kept = list(map(lines.__getitem__, kept_at.tolist()))
     cut_removed = np.searchsorted(seg[out_at], np.arange(len(texts) + 1)).tolist()
     cut_kept = np.searchsorted(seg[kept_at], np.arange(len(texts) + 1)).tolist()
     return [
