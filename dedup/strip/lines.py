@@ -28,7 +28,7 @@ Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
 changes, which makes ``strip_text`` idempotent by construction as long as
 that happens within ``StripConfig.max_passes`` (step 4's runs are what
-keep it short: on the dev pages at most 22 passes for a batch of 256).
+keep it short: on the dev pages at most 12 passes for a batch of 256).
 """
 
 from __future__ import annotations
