@@ -23,6 +23,10 @@ two and the whole stripper (rules, model, blocks, fixpoint) is scored on
 the held-out set with the AEB 4-gram F1. The decision threshold shipped
 is the one with the best mean held-out F1; the final model is then fitted
 on all three sets.
+
+The text model also decides what the event tier reads: after writing a new
+one, check it there too (``python benchmarks/tune_events.py`` out of fold,
+then ``python benchmarks/bench_events.py --check``); see benchmarks/README.md.
 """
 
 from __future__ import annotations
