@@ -121,8 +121,9 @@ class EventConfig:
     # 0.8 -> 0.879 / 0.837; size 5 at 0.6 -> 0.878 / 0.868. Chosen: the best
     # ECB+ score, GVA well above its target.
     # Swept again once the text line model was retrained (its bins no longer
-    # empty, a532ced), everything else as shipped, edge 0.3 (`tune_events.py
-    # --sweep --links 0.3 0.35 0.4 --edges 0.3 --set cohesion=C`; ECB+ / GVA):
+    # empty; shipped with these settings in b7991ba), everything else as
+    # shipped, edge 0.3 (`tune_events.py --sweep --links 0.3 0.35 0.4
+    # --edges 0.3 --set cohesion=C`; ECB+ / GVA):
     # cohesion 0.45: link 0.3 -> 0.908 / 0.884, 0.35 -> 0.911 / 0.887, 0.4 ->
     # 0.913 / 0.883; 0.5: 0.911 / 0.881, 0.922 / 0.883, 0.920 / 0.880; 0.55:
     # 0.891 / 0.872, 0.902 / 0.873, 0.899 / 0.872; 0.6 (the old choice):
