@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup.strip import LineStats, StripConfig, strip_text, strip_texts
+from dedup.strip import lines as text_lines
 from dedup.strip.features import (
     PageLines,
     Segments,
@@ -60,6 +61,23 @@ def test_seeds_batched_equal_alone():
     assert [_as_tuple(r) for r in batched] == [_as_tuple(strip_text(t)) for t in texts]
     # order of the batch does not matter either
     assert [_as_tuple(r) for r in strip_texts(texts[::-1])] == [_as_tuple(r) for r in batched[::-1]]
+
+
+def test_seeds_in_slices_equal_alone(monkeypatch):
+    """A batch larger than ``CHUNK_CHARS`` is classified slice by slice, with
+    the same results; a text larger than a slice is a slice of its own."""
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS] * 3
+    whole = [_as_tuple(r) for r in strip_texts(texts)]
+    calls = []
+    real = text_lines._strip_slice
+    monkeypatch.setattr(text_lines, "_strip_slice", lambda t, *a: calls.append(len(t)) or real(t, *a))
+    monkeypatch.setattr(text_lines, "CHUNK_CHARS", max(map(len, texts)) + min(map(len, texts)) - 1)
+    assert [_as_tuple(r) for r in strip_texts(texts)] == whole
+    assert sum(calls) == len(texts) and 1 < len(calls) < len(texts)
+    calls.clear()
+    monkeypatch.setattr(text_lines, "CHUNK_CHARS", 1)
+    assert [_as_tuple(r) for r in strip_texts(texts)] == whole
+    assert calls == [1] * len(texts)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

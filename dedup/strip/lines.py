@@ -407,10 +407,38 @@ def classify(
     return [passes.names.names[c] for c in codes.tolist()]
 
 
+#: Characters of text whose lines :func:`strip_many` classifies together.
+#: Its arrays take some 45 bytes per character, so a batch of large texts
+#: (256 texts of a megabyte each) is taken in slices of this size, never
+#: all at once; a batch of 256 pages of 10 KB fits in one slice.
+CHUNK_CHARS = 1_000_000
+
+
 def strip_many(
     texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
 ) -> list[tuple[list[str], list[Removal]]]:
     """Classify each text to a fixpoint: its kept lines and removals, in line order.
+
+    Texts are taken in consecutive slices of at most :data:`CHUNK_CHARS`
+    characters (or one text, if larger), which bounds the memory; a text's
+    result does not depend on its slice.
+    """
+    out: list[tuple[list[str], list[Removal]]] = []
+    start = size = 0
+    for k, text in enumerate(texts):
+        if k > start and size + len(text) > CHUNK_CHARS:
+            out += _strip_slice(texts[start:k], config, repeated, model)
+            start, size = k, 0
+        size += len(text)
+    if start < len(texts):
+        out += _strip_slice(texts[start:], config, repeated, model)
+    return out
+
+
+def _strip_slice(
+    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+) -> list[tuple[list[str], list[Removal]]]:
+    """:func:`strip_many` for texts classified together.
 
     The pages of a batch go through each pass together, so the model and
     the features run as a few numpy operations per pass for the whole
