@@ -54,6 +54,11 @@ log = logging.getLogger("dedup")
 # Documents handed to a worker at a time. Large enough to amortise IPC and to
 # batch the MinHash permutations; small enough to keep memory flat.
 BATCH = 256
+# ... and at most this many bytes of input per batch, so that large documents
+# (10 MB texts are allowed) come a few at a time: with 4 batches in flight per
+# worker, the input held in flight stays within 4 * jobs * BATCH_BYTES. 256
+# news pages of 10 KB of text are 2.5 MB; of 100 KB of HTML, 25 MB.
+BATCH_BYTES = 8_000_000
 # Below this many batches, worker processes cost more to start than they save.
 POOL_MIN_BATCHES = 4
 
@@ -362,15 +367,46 @@ def _pool_context() -> BaseContext | None:
     return ctx
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
+def batches(items: Iterable, weigh: Callable[[object], int], size: int = BATCH,
+            max_bytes: int = BATCH_BYTES) -> Iterator[list]:
+    """``items`` in lists of at most ``size`` items and, unless one item alone
+    is larger, at most ``max_bytes`` by ``weigh``.
+
+    >>> [len(b) for b in batches(["a" * 5, "b" * 5, "c" * 20, "d"], len, size=3, max_bytes=10)]
+    [2, 1, 1]
+    """
     batch: list = []
+    held = 0
     for item in items:
+        n = weigh(item)
+        if batch and held + n > max_bytes:
+            yield batch
+            batch, held = [], 0
         batch.append(item)
+        held += n
         if len(batch) == size:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch
+
+
+def _raw_bytes(item: tuple[int, RawRecord]) -> int:
+    """The size of a pending record: its JSON line, or its text and HTML."""
+    rr = item[1]
+    if rr.line is not None:
+        return len(rr.line)
+    rec = rr.record
+    return _chars(rec.get("text"), rec.get("html")) if isinstance(rec, dict) else 0
+
+
+def document_chars(doc: Document) -> int:
+    """The characters of a document's text and HTML (the weight of :func:`batches`)."""
+    return _chars(doc.text, doc.html)
+
+
+def _chars(*values) -> int:
+    return sum(len(v) for v in values if isinstance(v, str))
 
 
 def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_features: bool,
@@ -383,8 +419,8 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
     than ``POOL_MIN_BATCHES`` batches are processed in this process whatever
     ``jobs`` is; output is the same either way.
     """
-    batches = _batches(items, BATCH)
-    head = list(itertools.islice(batches, POOL_MIN_BATCHES)) if config.jobs > 1 else []
+    todo = batches(items, _raw_bytes, BATCH, BATCH_BYTES)
+    head = list(itertools.islice(todo, POOL_MIN_BATCHES)) if config.jobs > 1 else []
     pool = None
     if len(head) == POOL_MIN_BATCHES:
         # A progress line's thread pauses while the workers fork: with fork,
@@ -402,7 +438,7 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
     if pool is None:
         worker = Worker(config, with_features)
         try:
-            for batch in itertools.chain(head, batches):
+            for batch in itertools.chain(head, todo):
                 yield from zip(batch, worker.take(batch, keep_strip))
         finally:
             worker.close()
@@ -413,7 +449,7 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
         # parent takes in a batch's results: 50k --tier copies -j2, two rounds
         # of 4 alternating runs, median 12.05 -> 11.74 s and 12.27 -> 12.09 s.
         window: collections.deque = collections.deque([(head[0], first)])
-        for batch in itertools.chain(head[1:], batches):
+        for batch in itertools.chain(head[1:], todo):
             window.append((batch, pool.submit(_work, batch)))
             if len(window) >= 4 * config.jobs:
                 b, fut = window.popleft()

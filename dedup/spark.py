@@ -13,7 +13,7 @@ read, validate local      :func:`dedup.io.read_inputs`,                   driver
 input (paths, records)    :func:`dedup.pipeline.documents` + ``Policy``
 validate a DataFrame      :func:`dedup.document.from_record`              executors
 strip, sign, features     :meth:`dedup.pipeline.Worker.process`, in       executors
-                          ``mapPartitions`` batches of ``BATCH``
+                          ``mapPartitions`` :func:`~dedup.pipeline.batches`
 exact copies              group on the content key; smallest index leads  executors
 LSH candidates            :func:`dedup.index.band_keys`; group on         executors
                           (band, key); :func:`dedup.index.candidate_pairs`
@@ -85,7 +85,17 @@ from .errors import ConfigError, DedupError, InputError
 from .events import cluster_events
 from .index import band_keys, candidate_pairs, lsh_params
 from .io import RawRecord, read_inputs
-from .pipeline import BATCH, Policy, Stats, Worker, documents, records_as_raw
+from .pipeline import (
+    BATCH,
+    BATCH_BYTES,
+    Policy,
+    Stats,
+    Worker,
+    batches,
+    document_chars,
+    documents,
+    records_as_raw,
+)
 from .signature import estimated_jaccard
 from .writer import CANONICAL, DUPLICATE, SAME_EVENT, canonical_key, member_entry, provenance
 
@@ -157,7 +167,7 @@ def _process(config: Config) -> Callable[[Iterator[Document]], Iterator[tuple[bo
     def run(docs: Iterator[Document]) -> Iterator[tuple[bool, object]]:
         worker = Worker(config)
         try:
-            while batch := list(itertools.islice(docs, BATCH)):
+            for batch in batches(docs, document_chars, BATCH, BATCH_BYTES):
                 for doc, res in zip(batch, worker.process(batch)):
                     if isinstance(res, InputError):
                         yield False, Rejected.of(doc.index, res, refusal=True)

@@ -144,6 +144,24 @@ def test_worker_pool_gives_the_same_bytes():
     assert b"".join(orjson.dumps(r) for r in one.records) == b"".join(orjson.dumps(r) for r in two.records)
 
 
+def test_large_documents_come_a_few_per_batch(monkeypatch):
+    """Batches are cut at BATCH_BYTES of input as well as at BATCH documents
+    (here 2-3 documents a batch, so the pool starts on 40 documents); the
+    bytes are those of one batch in one process."""
+    from dedup import pipeline
+
+    words = WIRE.split()
+    recs = [{"id": f"d{i}", "text": " ".join(words[i % 20:] + [f"tag{i % 7}"] * 3)} for i in range(40)]
+    want = dedup.run(recs, Config(jobs=1))
+    sizes = []
+    real = pipeline.batches
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 3 * len(WIRE))
+    monkeypatch.setattr(pipeline, "batches", lambda *a: (sizes.append(len(b)) or b for b in real(*a)))
+    got = dedup.run(recs, Config(jobs=2))
+    assert sum(sizes) == 40 and max(sizes) <= 3 and len(sizes) > pipeline.POOL_MIN_BATCHES
+    assert orjson.dumps(got.records) == orjson.dumps(want.records)
+
+
 def test_workers_fork_while_a_progress_line_runs(monkeypatch):
     """The progress line's thread pauses while the workers fork, then goes on; the bytes are the same."""
     import io
