@@ -35,7 +35,7 @@ from .document import Document, from_record
 from .errors import InputError
 from .events import cluster_events, event_doc, retrieval_keys
 from .io import RawRecord, Spool
-from .procs import fork_context, forking
+from .procs import fork_context, forking, keep_batch_memory
 from .signature import Signer, estimated_jaccard, pair_jaccard
 from .strip import HtmlStripper, StripRefused, StripResult, strip_texts
 from .strip.base import check_size
@@ -210,6 +210,7 @@ class Worker:
     """Per-process state, built once: the HTML stripper and the signer."""
 
     def __init__(self, config: Config, with_features: bool = True) -> None:
+        keep_batch_memory()
         self.config = config
         self.html = HtmlStripper(config.strip)
         self.signer = Signer(config.cluster)

@@ -23,6 +23,7 @@ news text and much faster; it is used only for hashing, never shown.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,20 @@ _PERMUTED_BYTES = 3 << 19
 # prefix sum as (S[end] - S[start]) * P**-start. P is odd, so it is invertible.
 _P = 0x9E3779B97F4A7C15
 _P_INV = pow(_P, -1, 2**64)
+#: Period of the powers of P (:meth:`Signer._token_hashes`). Powers for every
+#: byte of a batch grew with the largest batch and stayed: 16 bytes a byte.
+_SPAN = 1 << 16
+
+
+@functools.cache
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i mod 2**64 for i < :data:`_SPAN` (read-only)."""
+    with np.errstate(over="ignore"):
+        pw = np.cumprod(np.full(_SPAN, _P, dtype=_U64)) * _U64(_P_INV)
+        ipw = np.cumprod(np.full(_SPAN, _P_INV, dtype=_U64)) * _U64(_P)
+    pw.setflags(write=False)
+    ipw.setflags(write=False)
+    return pw, ipw
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -167,36 +182,53 @@ class Signer:
         # Odd 64-bit multipliers that combine k token hashes into one shingle hash.
         mix = np.random.RandomState((config.seed * 7919 + 17) % 2**32)
         self._mix = mix.randint(0, 1 << 63, config.shingle_size, dtype=np.uint64) * _U64(2) + _U64(1)
-        self._pow = np.ones(1, dtype=_U64)
-        self._ipow = np.ones(1, dtype=_U64)
 
     @property
     def permutations(self) -> np.ndarray:
         """``(2, num_perm)`` array of (a, b), as ``datasketch.MinHash.permutations``."""
         return np.array([self._a, self._b])
 
-    def _powers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._pow) < n:
-            size = max(n, 2 * len(self._pow), 1 << 16)
-            with np.errstate(over="ignore"):
-                self._pow = np.cumprod(np.full(size, _P, dtype=_U64)) * _U64(_P_INV)
-                self._ipow = np.cumprod(np.full(size, _P_INV, dtype=_U64)) * _U64(_P)
-        return self._pow[:n], self._ipow[:n]
-
     def _token_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token hashes of all texts, concatenated, and the token count per text."""
+        """Token hashes of all texts, concatenated, and the token count per text.
+
+        A token's hash is the sum of its bytes (+1, ASCII folded) times powers
+        of ``_P`` by their offset in the token. The terms are weighed by the
+        power at their offset in the batch, modulo :data:`_SPAN`, and read off
+        one prefix sum divided by the power at the token's start; the few
+        tokens that cross a multiple of ``_SPAN`` are summed from their own
+        start. So the powers take 1 MiB whatever the batch, and a token's hash
+        does not depend on where it stands.
+
+        >>> s = Signer(ClusterConfig())
+        >>> th, counts = s._token_hashes(["Quick, brown " * 8_000])  # tokens cross 65,536
+        >>> counts.tolist(), sorted(set(th.tolist())) == sorted(s._token_hashes(["quick brown"])[0].tolist())
+        ([16000], True)
+        """
         raws = [t.encode("utf-8", "surrogatepass") for t in texts]
         buf = np.frombuffer(b"\n".join(raws), dtype=np.uint8)  # "\n" keeps texts apart
         starts, ends = _spans(word_bytes(buf))
-        pw, ipw = self._powers(len(buf))
-        prefix = np.empty(len(buf) + 1, dtype=_U64)
+        pw, ipw = _powers()
+        n = len(buf)
+        terms = np.empty(-(-n // _SPAN) * _SPAN, dtype=_U64)  # whole periods
+        terms[n:] = 0
+        folded = _folded(buf)
+        np.add(folded, 1, out=terms[:n], dtype=_U64)
+        prefix = np.empty(n + 1, dtype=_U64)
         prefix[0] = 0
         # in place, one pass each: this is the only work done per byte
-        terms = np.add(_folded(buf), 1, dtype=_U64)
         with np.errstate(over="ignore"):
-            np.multiply(terms, pw, out=terms)
-            np.cumsum(terms, out=prefix[1:])
-            th = _fmix64((prefix[ends] - prefix[starts]) * ipw[starts])
+            np.multiply(terms.reshape(-1, _SPAN), pw, out=terms.reshape(-1, _SPAN))
+            np.cumsum(terms[:n], out=prefix[1:])
+            raw = (prefix[ends] - prefix[starts]) * ipw.take(starts & (_SPAN - 1))
+            # the token spanning each multiple of _SPAN, if it starts before it
+            cuts = np.arange(_SPAN, n, _SPAN)
+            at = np.searchsorted(starts, cuts, side="right") - 1
+            ok = at >= 0
+            cross = at[ok][(starts[at[ok]] < cuts[ok]) & (ends[at[ok]] > cuts[ok])]
+            for k in cross.tolist():
+                a, b = int(starts[k]), int(ends[k])
+                raw[k] = np.add.reduce(np.add(folded[a:b], 1, dtype=_U64) * np.resize(pw, b - a))
+            th = _fmix64(raw)
         text_starts = np.cumsum([0] + [len(r) + 1 for r in raws[:-1]])
         first_token = np.searchsorted(starts, text_starts)
         counts = np.diff(np.concatenate((first_token, [len(starts)])))

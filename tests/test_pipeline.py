@@ -328,3 +328,15 @@ def test_explanation_chunks_change_no_byte(seed_records, monkeypatch):
     assert sum(m["relation"] == "same-event" for r in whole for m in r["provenance"]["members"]) >= 2
     monkeypatch.setattr(pipeline, "EXPLAIN_CHUNK", 1)
     assert orjson.dumps(dedup.run(seed_records).records) == orjson.dumps(whole)
+
+
+def test_allocator_keeps_batch_memory_on_glibc():
+    """Workers ask glibc to keep a batch's arrays on its heap (see keep_batch_memory)."""
+    import platform
+
+    from dedup.procs import keep_batch_memory
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt thresholds are glibc's")
+    assert keep_batch_memory() is True
+    assert keep_batch_memory.cache_info().currsize == 1
