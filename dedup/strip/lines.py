@@ -410,7 +410,9 @@ def classify(
 #: Characters of text whose lines :func:`strip_many` classifies together.
 #: Its arrays take some 45 bytes per character, so a batch of large texts
 #: (256 texts of a megabyte each) is taken in slices of this size, never
-#: all at once; a batch of 256 pages of 10 KB fits in one slice.
+#: all at once. A batch of 256 pages of 10 KB takes three slices, as fast
+#: as one (934 dev pages of 5-20 KB: 1,066 pages/s in slices of 1M
+#: characters, 1,062 in slices of 4M).
 CHUNK_CHARS = 1_000_000
 
 
