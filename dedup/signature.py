@@ -23,13 +23,13 @@ news text and much faster; it is used only for hashing, never shown.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import polyhash
 from .config import ClusterConfig
 
 _U8 = np.uint8
@@ -43,26 +43,6 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 # columns) 25 us, 1.25 MiB 26 us, 2 MiB 29 us, 8 MiB 38 us. 1 MiB (2,048
 # columns) took 70 us: keep the row length off powers of two.
 _PERMUTED_BYTES = 3 << 19
-
-# Polynomial token hash: h(t) = sum (byte_i + 1) * P**i mod 2**64, read off a
-# prefix sum as (S[end] - S[start]) * P**-start. P is odd, so it is invertible.
-_P = 0x9E3779B97F4A7C15
-_P_INV = pow(_P, -1, 2**64)
-#: Period of the powers of P (:meth:`Signer._token_hashes`). Powers for every
-#: byte of a batch grew with the largest batch and stayed: 16 bytes a byte.
-_SPAN = 1 << 16
-
-
-@functools.cache
-def _powers() -> tuple[np.ndarray, np.ndarray]:
-    """P**i and P**-i mod 2**64 for i < :data:`_SPAN` (read-only)."""
-    with np.errstate(over="ignore"):
-        pw = np.cumprod(np.full(_SPAN, _P, dtype=_U64)) * _U64(_P_INV)
-        ipw = np.cumprod(np.full(_SPAN, _P_INV, dtype=_U64)) * _U64(_P)
-    pw.setflags(write=False)
-    ipw.setflags(write=False)
-    return pw, ipw
-
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser: spreads the polynomial hash's bits."""
@@ -191,13 +171,8 @@ class Signer:
     def _token_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token hashes of all texts, concatenated, and the token count per text.
 
-        A token's hash is the sum of its bytes (+1, ASCII folded) times powers
-        of ``_P`` by their offset in the token. The terms are weighed by the
-        power at their offset in the batch, modulo :data:`_SPAN`, and read off
-        one prefix sum divided by the power at the token's start; the few
-        tokens that cross a multiple of ``_SPAN`` are summed from their own
-        start. So the powers take 1 MiB whatever the batch, and a token's hash
-        does not depend on where it stands.
+        A token's hash is its bytes' (+1, ASCII folded) :mod:`dedup.polyhash`,
+        read off one prefix sum of the weighed bytes.
 
         >>> s = Signer(ClusterConfig())
         >>> th, counts = s._token_hashes(["Quick, brown " * 8_000])  # tokens cross 65,536
@@ -207,28 +182,19 @@ class Signer:
         raws = [t.encode("utf-8", "surrogatepass") for t in texts]
         buf = np.frombuffer(b"\n".join(raws), dtype=np.uint8)  # "\n" keeps texts apart
         starts, ends = _spans(word_bytes(buf))
-        pw, ipw = _powers()
         n = len(buf)
-        terms = np.empty(-(-n // _SPAN) * _SPAN, dtype=_U64)  # whole periods
-        terms[n:] = 0
+        terms = polyhash.buffer(n)
         folded = _folded(buf)
         np.add(folded, 1, out=terms[:n], dtype=_U64)
         prefix = np.empty(n + 1, dtype=_U64)
         prefix[0] = 0
         # in place, one pass each: this is the only work done per byte
         with np.errstate(over="ignore"):
-            np.multiply(terms.reshape(-1, _SPAN), pw, out=terms.reshape(-1, _SPAN))
-            np.cumsum(terms[:n], out=prefix[1:])
-            raw = (prefix[ends] - prefix[starts]) * ipw.take(starts & (_SPAN - 1))
-            # the token spanning each multiple of _SPAN, if it starts before it
-            cuts = np.arange(_SPAN, n, _SPAN)
-            at = np.searchsorted(starts, cuts, side="right") - 1
-            ok = at >= 0
-            cross = at[ok][(starts[at[ok]] < cuts[ok]) & (ends[at[ok]] > cuts[ok])]
-            for k in cross.tolist():
-                a, b = int(starts[k]), int(ends[k])
-                raw[k] = np.add.reduce(np.add(folded[a:b], 1, dtype=_U64) * np.resize(pw, b - a))
-            th = _fmix64(raw)
+            np.cumsum(polyhash.weigh(terms)[:n], out=prefix[1:])
+            raw = polyhash.unweigh(prefix[ends] - prefix[starts], starts)
+        for k in polyhash.crossing(starts, ends, n):
+            raw[k] = polyhash.hash_of(np.add(folded[starts[k] : ends[k]], 1, dtype=_U64))
+        th = _fmix64(raw)
         text_starts = np.cumsum([0] + [len(r) + 1 for r in raws[:-1]])
         first_token = np.searchsorted(starts, text_starts)
         counts = np.diff(np.concatenate((first_token, [len(starts)])))

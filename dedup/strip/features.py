@@ -20,6 +20,8 @@ from functools import cache
 
 import numpy as np
 
+from .. import polyhash
+
 #: Function words of English, German, Spanish, French, Italian, Portuguese
 #: and Dutch. Running prose is dense in them whatever its topic; menus,
 #: labels and tickers are not (jusText's observation).
@@ -196,44 +198,18 @@ def _count_tables() -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-# Polynomial word hash over lower-cased code points: a word c_0 .. c_{m-1}
-# hashes to sum (c_j + 1) * P**(j mod _SPAN), mod 2**64.
-_P = np.uint64(0x9E3779B97F4A7C15)
-_P_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
-#: Period of the powers of ``_P``: the tables hold P**i and P**-i for
-#: i < _SPAN (1 MiB in all), whatever the size of a batch's text. Powers
-#: for every position of the text grew with the largest batch and stayed:
-#: 8M code points took 0.4 s and 128 MiB per process.
-_SPAN = 1 << 16
-
-
-@cache
-def _powers() -> tuple[np.ndarray, np.ndarray]:
-    """P**i and P**-i mod 2**64 for i < :data:`_SPAN` (read-only)."""
-    with np.errstate(over="ignore"):
-        fwd = np.cumprod(np.concatenate(([np.uint64(1)], np.full(_SPAN - 1, _P))), dtype=np.uint64)
-        inv = np.cumprod(np.concatenate(([np.uint64(1)], np.full(_SPAN - 1, _P_INV))), dtype=np.uint64)
-    fwd.setflags(write=False)
-    inv.setflags(write=False)
-    return fwd, inv
-
-
-def _run_hashes(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Hash of each word of a text, lower-cased: the words are the maximal
-    runs of word characters, ``starts`` where they begin, ``idx`` the text's
-    code points clipped to the tables (:func:`_table_index`).
-
-    Each code point is weighed by the power of ``_P`` at its position in the
-    text, modulo :data:`_SPAN`; characters outside words weigh 0
+def _run_hashes(idx: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of each word of a text, lower-cased (:mod:`dedup.polyhash` over
+    the code points + 1): the words are the maximal runs of word characters,
+    from ``starts`` to ``ends``, and ``idx`` the text's code points clipped
+    to the tables (:func:`_table_index`). Characters outside words weigh 0
     (:func:`_word_tables`), so one ``reduceat`` from each start to the next
-    sums exactly one word's terms, and dividing by the power at the word's
-    start gives its hash wherever it stands. That holds for a word whose
-    span (to the next start) stays within one period; the few that cross a
-    multiple of ``_SPAN`` are summed again from their own start.
+    sums exactly one word's terms.
 
     >>> def hashes(t):
     ...     idx = _table_index(np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32))
-    ...     return _run_hashes(idx, np.array([m.start() for m in re.finditer(r"\\w+", t)]))
+    ...     spans = np.array([m.span() for m in re.finditer(r"\\w+", t)]).reshape(-1, 2)
+    ...     return _run_hashes(idx, spans[:, 0], spans[:, 1])
     >>> h = hashes("Quick, brown " * 8_000)  # 104,000 characters: some words cross 65,536
     >>> sorted(set(h.tolist())) == sorted(hashes("quick brown").tolist())
     True
@@ -241,22 +217,15 @@ def _run_hashes(idx: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if starts.shape[0] == 0:
         return np.zeros(0, dtype=np.uint64)
     n = idx.shape[0]
-    fwd, inv = _powers()
     low = _word_tables()[1]
-    terms = np.empty(-(-n // _SPAN) * _SPAN, dtype=np.uint64)  # whole periods
-    terms[n:] = 0
+    terms = polyhash.buffer(n)
     # "clip" (idx is within the table already): with ``out``, the default
     # mode gathers into a temporary first, 3x slower
     low.take(idx, out=terms[:n], mode="clip")
     with np.errstate(over="ignore"):
-        np.multiply(terms.reshape(-1, _SPAN), fwd, out=terms.reshape(-1, _SPAN))
-        h = np.add.reduceat(terms[:n], starts) * inv.take(starts & (_SPAN - 1))
-        # the word spanning each multiple of _SPAN, if it starts before it
-        cuts = np.arange(_SPAN, n, _SPAN)
-        at = np.searchsorted(starts, cuts, side="right") - 1
-        for k in np.unique(at[(at >= 0) & (starts.take(np.maximum(at, 0)) < cuts)]).tolist():
-            a, b = int(starts[k]), int(starts[k + 1]) if k + 1 < starts.shape[0] else n
-            h[k] = np.add.reduce(low.take(idx[a:b]) * np.resize(fwd, b - a))
+        h = polyhash.unweigh(np.add.reduceat(polyhash.weigh(terms)[:n], starts), starts)
+    for k in polyhash.crossing(starts, ends, n):
+        h[k] = polyhash.hash_of(low.take(idx[starts[k] : ends[k]]))
     return h
 
 
@@ -272,7 +241,7 @@ def _hash_words(words) -> np.ndarray:
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.array([len(w) for w in words], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    return np.unique(_run_hashes(_table_index(cps), starts))
+    return np.unique(_run_hashes(_table_index(cps), starts, starts + lengths))
 
 
 @cache
@@ -371,11 +340,12 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
     flags = _char_table()
     inword = np.zeros(idx.shape[0] + 2, dtype=np.int8)  # 0 before and after the text
     _word_tables()[0].take(idx, out=inword[1:-1], mode="clip")  # as in _run_hashes
-    w_start = np.flatnonzero(inword[1:] != inword[:-1])[0::2]  # a run of word characters opens, then closes
+    w_edges = np.flatnonzero(inword[1:] != inword[:-1])  # a run of word characters opens, then closes
+    w_start = w_edges[0::2]
     w_line = np.searchsorted(starts, w_start, side="right") - 1
     nwords = np.bincount(w_line, minlength=n)
     title = np.bincount(w_line, (flags.take(idx.take(w_start)) & _UPPER) > 0, minlength=n)
-    h = _run_hashes(idx, w_start)
+    h = _run_hashes(idx, w_start, w_edges[1::2])
     stop_set, cta_set = _vocab_sets()
     stop = np.bincount(w_line, stop_set.member(h), minlength=n)
     cta = np.bincount(w_line, cta_set.member(h), minlength=n)
