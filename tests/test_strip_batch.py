@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,7 +145,9 @@ def test_split_and_filter_keep_the_language():
 
 
 _full = compile_rules()
-_matcher = RuleMatcher()
+# compile_after=1: every first character gets its own selection at once, so
+# the properties below test the selections, not the full alternation
+_matcher = RuleMatcher(compile_after=1)
 
 
 def _answer(m):
@@ -152,9 +155,28 @@ def _answer(m):
 
 
 def test_dispatch_matches_full_alternation_on_case_lines():
-    matcher = RuleMatcher()
-    lines = _CASE_LINES + _SEED_LINES
-    assert [_answer(matcher.match(ln)) for ln in lines if ln] == [_answer(_full.match(ln)) for ln in lines if ln]
+    lines = [ln for ln in _CASE_LINES + _SEED_LINES if ln]
+    expected = [_answer(_full.match(ln)) for ln in lines]
+    for compile_after in (1, 2, 10, 10_000):  # selections at once, soon, late, never
+        matcher = RuleMatcher(compile_after=compile_after)
+        assert [_answer(matcher.match(ln)) for ln in lines] == expected, compile_after
+
+
+def test_dispatch_compiles_a_selection_only_for_frequent_first_characters():
+    matcher = RuleMatcher(compile_after=3)
+    for line in ["Share this", "Share now", "Read more: x"]:
+        matcher.match(line)
+    assert set(matcher._by_first) == set()  # "S" met twice, "R" once: the full alternation served
+    matcher.match("Subscribe")
+    assert set(matcher._by_first) == {"S"}
+    matcher.match("share this")  # a case variant shares the compiled selection at once
+    assert set(matcher._by_first) == {"S", "s"}
+    assert len(matcher._by_variants) == 1
+
+
+def test_dispatch_rejects_a_bad_compile_after():
+    with pytest.raises(ValueError, match="compile_after must be at least 1, got 0"):
+        RuleMatcher(compile_after=0)
 
 
 @settings(max_examples=500, deadline=None)
