@@ -131,6 +131,19 @@ def test_strip_library_one_to_one(seed_records):
     assert all("strip" in r and "provenance" not in r for r in out.records)
 
 
+def test_strip_is_the_package_and_the_function():
+    """``dedup.strip`` is the subpackage, callable as ``pipeline.strip``: a
+    submodule imports by its dotted path (it failed while the name was the function)."""
+    import importlib
+    import subprocess
+    import sys
+
+    assert dedup.strip is importlib.import_module("dedup.strip")
+    code = "import dedup.strip.lines as m, dedup; print(m.__name__, callable(dedup.strip))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["dedup.strip.lines", "True"]
+
+
 def test_worker_pool_gives_the_same_bytes():
     """Enough documents to start the worker pool (more than POOL_MIN_BATCHES batches)."""
     from dedup.pipeline import BATCH, POOL_MIN_BATCHES
