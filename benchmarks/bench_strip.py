@@ -16,7 +16,8 @@ HTML path
   ``ours``              :class:`dedup.strip.HtmlStripper` (worker process,
                         trafilatura's cascade keeping its readability
                         candidate, the two merged where they agree, then
-                        our residue filter), 32 pages per
+                        our residue filter; where they disagree, the
+                        text path's reading of the page referees), 32 pages per
                         ``HtmlStripper.many`` call as in the pipeline's
                         workers; ``methods`` counts the result's ``method``
                         per page

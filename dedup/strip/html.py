@@ -17,10 +17,16 @@ earlier pages) and comments excluded. Three steps per page:
    (:mod:`.lines`), with the ``html`` model trained on trafilatura's own
    output, where the residue is mostly cross-links, subscribe prompts,
    photo credits, bare dates and share bars.
+4. Where the two extractions disagree, :mod:`.referee` reads the page a
+   third way (its visible text, judged by the text path's classifier) and
+   keeps whichever of the merge, trafilatura's pick and readability's text
+   is closest to that reading.
 
 The result's ``method`` names the extractors: ``trafilatura`` (its
 cascade's pick, unchanged by the merge), ``trafilatura+readability`` when
-the merge dropped or inserted lines. Where
+the merge dropped or inserted lines, ``trafilatura:refereed`` or
+``readability:refereed`` when the referee preferred one extraction alone
+to the merge. Where
 trafilatura returns nothing, its ``baseline`` extractor (all the page's
 paragraph-like text) is used instead and filtered with the text model
 (``fallback:baseline``); where that is empty too, the page's visible text
@@ -41,6 +47,7 @@ from __future__ import annotations
 import copy
 import logging
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace as _replace
 from multiprocessing.connection import Connection
 
@@ -51,6 +58,7 @@ from .config import StripConfig
 from .flatten import flatten_html
 from .lines import strip_many
 from .model import LineModel, load_model
+from .referee import GATE, choose, visible_text
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -108,7 +116,9 @@ def extract(html: str, url: str | None, options) -> Candidates:
 
 
 def _worker_main(conn: Connection, extractor) -> None:
-    """Worker loop: receive (html, url), send back the extractor's answer."""
+    """Worker loop: receive ``("extract", html, url)`` and send back the
+    extractor's answer, or ``("visible", html)`` and send back the page's
+    visible text (:func:`.referee.visible_text`)."""
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     logging.getLogger("htmldate").setLevel(logging.CRITICAL)
     options = build_options()
@@ -120,7 +130,10 @@ def _worker_main(conn: Connection, extractor) -> None:
             return
         if job is None:
             return
-        conn.send(extractor(job[0], job[1], options))
+        if job[0] == "visible":
+            conn.send(visible_text(job[1]))
+        else:
+            conn.send(extractor(job[1], job[2], options))
 
 
 #: Seconds a new worker may take to start (import trafilatura, build its
@@ -193,8 +206,8 @@ class _Worker:
             self.kill()
             raise StripRefused("html_worker_crashed", "the extraction process did not start")
 
-    def run(self, html: str, url: str | None, timeout: float):
-        self.conn.send((html, url))
+    def run(self, job: tuple, timeout: float):
+        self.conn.send(job)
         if not self.conn.poll(timeout):
             raise TimeoutError
         return self.conn.recv()
@@ -243,8 +256,27 @@ class HtmlStripper:
         self._text_model = load_model("text")
 
     def _extract(self, html: str, url: str | None):
+        return self._run(("extract", html, url))
+
+    def _visible(self, html: str) -> str:
+        """The page's visible text for the referee, read under the page's time
+        limit; "" when that fails (the page keeps the merge, never a refusal)."""
+        try:
+            return self._run(("visible", html))
+        except StripRefused as err:
+            logger.debug("no referee for a page: %s", err)
+            return ""
+
+    def _in_process(self, job: tuple):
+        """A worker's job (see :func:`_worker_main`), done here without a time limit."""
+        if job[0] == "visible":
+            return visible_text(job[1])
+        return self._extractor(job[1], job[2], self._options)
+
+    def _run(self, job: tuple):
+        """A job in the worker process, under the time limit (in-process without isolation)."""
         if not self.config.html_isolation:
-            return self._extractor(html, url, self._options)
+            return self._in_process(job)
         if self._worker is None:
             try:
                 self._worker = _Worker(self._extractor)
@@ -253,9 +285,9 @@ class HtmlStripper:
                 logger.warning("extraction worker could not start (%r); extracting in-process, without a time limit", err)
                 self.config = _replace(self.config, html_isolation=False)
                 self._options = build_options()
-                return self._extractor(html, url, self._options)
+                return self._in_process(job)
         try:
-            return self._worker.run(html, url, self.config.html_timeout)
+            return self._worker.run(job, self.config.html_timeout)
         except TimeoutError:
             self._worker.kill()
             self._worker = None
@@ -300,8 +332,11 @@ class HtmlStripper:
                 continue
             at.append(k)
             found.append(got)
+        def read_visible(j: int) -> str:
+            return self._visible(pages[at[j]][0])
+
         for k, result in zip(at, strip_found_many(found, self.config, self.repeated, self._html_model,
-                                                  self._text_model)):
+                                                  self._text_model, read_visible=read_visible)):
             out[k] = result
         return out
 
@@ -325,7 +360,8 @@ def strip_found(found: Candidates, config: StripConfig, repeated, html_model: Li
 
 
 def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, html_model: LineModel | None,
-                     text_model: LineModel | None, min_agreement: float = MIN_AGREEMENT) -> list[StripResult]:
+                     text_model: LineModel | None, min_agreement: float = MIN_AGREEMENT,
+                     read_visible: Callable[[int], str] | None = None) -> list[StripResult]:
     """Merge the readability runner-up into trafilatura's pick, then run the line model, for many pages.
 
     Each page's extraction is merged by :func:`.agree.agree`; the lines it
@@ -337,14 +373,24 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
     text path's. Each model runs once for all its pages (:func:`.lines.strip_many`;
     a page gets what it would get alone), which saves the per-call cost of
     its passes. ``min_agreement`` is there for the benchmark's sweep.
+
+    With ``read_visible`` (page index -> the page's visible text), pages
+    whose two extractions overlap less than :data:`.referee.GATE` are
+    refereed: the merge, trafilatura's pick alone and readability's text
+    alone are each judged by the ``html`` model, the visible text by the
+    ``text`` model, and the candidate closest to that reading is kept
+    (:mod:`.referee`; the merge on a tie). A pick the referee preferred to
+    the merge says so in its method (``trafilatura:refereed``,
+    ``readability:refereed``), and its removals cite its own lines.
     """
     out: list[StripResult | None] = [None] * len(founds)
-    jobs: dict[str, list[tuple[int, str, list[int] | None, list[Removal], str]]] = {"html": [], "text": []}
+    # per job: page, role, text, line numbers to cite, removals already made, method
+    jobs: dict[str, list[tuple[int, str, str, list[int] | None, list[Removal], str]]] = {"html": [], "text": []}
     for k, found in enumerate(founds):
         if not found.text:
             out[k] = StripResult("", (), found.picked)
         elif found.picked.startswith("fallback:"):
-            jobs["text"].append((k, found.text, None, [], found.picked))
+            jobs["text"].append((k, "merged", found.text, None, [], found.picked))
         else:
             merged = agree(found.text, found.readability, min_agreement)
             method = "trafilatura"  # whichever stage of its cascade won (found.picked)
@@ -353,17 +399,34 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             gone = set(merged.dropped)
             number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
             dropped = [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
-            jobs["html"].append((k, "\n".join(merged.kept()), number if gone else None, dropped, method))
+            jobs["html"].append((k, "merged", "\n".join(merged.kept()), number if gone else None, dropped, method))
+            visible = ""
+            if read_visible is not None and found.readability.strip() and merged.overlap < GATE:
+                visible = read_visible(k)
+            if visible:
+                if merged.dropped or merged.inserted:  # else the pick alone is the merge
+                    jobs["html"].append((k, "pick", found.text, None, [], "trafilatura:refereed"))
+                jobs["html"].append((k, "readability", found.readability, None, [], "readability:refereed"))
+                jobs["text"].append((k, "visible", visible, None, [], "visible"))
+    refereed: dict[int, dict[str, StripResult]] = {}
     for name, model in (("html", html_model), ("text", text_model)):
         pages = jobs[name]
         if not pages:
             continue
-        judged = strip_many([text for _, text, _, _, _ in pages], config, repeated, model)
-        for (k, _, number, dropped, method), (lines, removed) in zip(pages, judged):
+        judged = strip_many([text for _, _, text, _, _, _ in pages], config, repeated, model)
+        for (k, role, _, number, dropped, method), (lines, removed) in zip(pages, judged):
             if number is not None:  # cite the merged text's line numbers
                 removed = [Removal(number[r.line - 1], r.text, r.rule) for r in removed] + dropped
                 removed.sort(key=lambda r: r.line)
-            out[k] = StripResult("\n".join(lines), tuple(removed), method)
+            result = StripResult("\n".join(lines), tuple(removed), method)
+            if role == "merged":
+                out[k] = result
+            else:
+                refereed.setdefault(k, {})[role] = result
+    for k, alt in refereed.items():
+        reading = alt.pop("visible").text
+        options = [out[k], *alt.values()]  # the merge first: it wins a tie
+        out[k] = options[choose([o.text for o in options], reading)]
     return out
 
 
