@@ -22,6 +22,9 @@ class StripConfig:
             in a worker process that is killed and restarted when a page
             overruns; the page is refused with reason ``html_timeout``.
             Default 10 s (trafilatura needs about 15 ms for a typical page).
+            Where the extractors disagree, reading the page's visible text
+            for the referee gets the same limit; past it, the page keeps
+            the merge of its extractions.
         html_isolation: run trafilatura in a worker process (default True).
             Without it the time limit cannot be enforced: a page that hangs
             the parser hangs the run. Turn it off only for trusted input

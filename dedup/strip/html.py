@@ -332,6 +332,7 @@ class HtmlStripper:
                 continue
             at.append(k)
             found.append(got)
+
         def read_visible(j: int) -> str:
             return self._visible(pages[at[j]][0])
 
