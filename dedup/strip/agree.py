@@ -139,8 +139,8 @@ def gram_keys(text: str) -> np.ndarray:
 
     Equal 4-grams get equal keys within one process (see :class:`_Lines`).
     Words are split at whitespace, not matched as ``\\w+`` as the merge
-    does: five times faster, and two extractions of one page punctuate
-    alike.
+    does: the referee's F1 of two wcxb extractions took 1.2 ms against
+    2.6 ms, and two extractions of one page punctuate alike.
 
     >>> k = gram_keys("one two three four five\\nsix seven")
     >>> k.shape[0], bool(k[0] != k[1])
