@@ -130,10 +130,16 @@ def _worker_main(conn: Connection, extractor) -> None:
             return
         if job is None:
             return
-        if job[0] == "visible":
-            conn.send(visible_text(job[1]))
-        else:
-            conn.send(extractor(job[1], job[2], options))
+        conn.send(_do(job, extractor, options))
+
+
+def _do(job: tuple, extractor, options):
+    """One job of the extraction worker (or of the parent, without isolation):
+    ``("extract", html, url)`` gives the extractor's :class:`Candidates`,
+    ``("visible", html)`` the page's visible text for the referee."""
+    if job[0] == "visible":
+        return visible_text(job[1])
+    return extractor(job[1], job[2], options)
 
 
 #: Seconds a new worker may take to start (import trafilatura, build its
@@ -267,16 +273,10 @@ class HtmlStripper:
             logger.debug("no referee for a page: %s", err)
             return ""
 
-    def _in_process(self, job: tuple):
-        """A worker's job (see :func:`_worker_main`), done here without a time limit."""
-        if job[0] == "visible":
-            return visible_text(job[1])
-        return self._extractor(job[1], job[2], self._options)
-
     def _run(self, job: tuple):
         """A job in the worker process, under the time limit (in-process without isolation)."""
         if not self.config.html_isolation:
-            return self._in_process(job)
+            return _do(job, self._extractor, self._options)
         if self._worker is None:
             try:
                 self._worker = _Worker(self._extractor)
@@ -285,7 +285,7 @@ class HtmlStripper:
                 logger.warning("extraction worker could not start (%r); extracting in-process, without a time limit", err)
                 self.config = _replace(self.config, html_isolation=False)
                 self._options = build_options()
-                return self._in_process(job)
+                return _do(job, self._extractor, self._options)
         try:
             return self._worker.run(job, self.config.html_timeout)
         except TimeoutError:
@@ -394,9 +394,9 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             jobs["text"].append((k, "merged", found.text, None, [], found.picked))
         else:
             merged = agree(found.text, found.readability, min_agreement)
-            method = "trafilatura"  # whichever stage of its cascade won (found.picked)
-            if merged.dropped or merged.inserted:
-                method += "+readability"
+            changed = bool(merged.dropped or merged.inserted)
+            # whichever stage of its cascade won (found.picked)
+            method = "trafilatura+readability" if changed else "trafilatura"
             gone = set(merged.dropped)
             number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
             dropped = [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
@@ -405,7 +405,7 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             if read_visible is not None and found.readability.strip() and merged.overlap < GATE:
                 visible = read_visible(k)
             if visible:
-                if merged.dropped or merged.inserted:  # else the pick alone is the merge
+                if changed:  # else the pick alone is the merge
                     jobs["html"].append((k, "pick", found.text, None, [], "trafilatura:refereed"))
                 jobs["html"].append((k, "readability", found.readability, None, [], "readability:refereed"))
                 jobs["text"].append((k, "visible", visible, None, [], "visible"))

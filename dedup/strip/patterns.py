@@ -362,6 +362,11 @@ def _first_chars(src: str):
 #: where 1 and 256 are within the noise of each other.
 COMPILE_AFTER = 256
 
+#: First characters a :class:`RuleMatcher` keeps a pattern (or a count) for;
+#: past it, lines starting with new ones get the full alternation. Bounds its
+#: memory whatever the input's alphabet.
+_MAX_FIRST_CHARS = 4096
+
 
 class RuleMatcher:
     """The named rules, matched with the alternatives a line's first
@@ -453,11 +458,11 @@ class RuleMatcher:
         selection) has met ``compile_after`` lines, then its own selection."""
         seen = self._waiting.get(ch, 0) + 1
         if seen < self._compile_after and _variants(ch) not in self._by_variants:
-            if len(self._waiting) < 4096:  # bounded, whatever the input's alphabet
+            if len(self._waiting) < _MAX_FIRST_CHARS:
                 self._waiting[ch] = seen
             return self._full
         self._waiting.pop(ch, None)
-        rx = self._by_first[ch] = self._compile_for(ch) if len(self._by_first) < 4096 else self._full
+        rx = self._by_first[ch] = self._compile_for(ch) if len(self._by_first) < _MAX_FIRST_CHARS else self._full
         return rx
 
     def rule(self, line: str) -> str | None:
