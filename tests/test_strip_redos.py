@@ -20,7 +20,7 @@ _N = 20_000
 _PREFIXES = [
     "", "a", "1", "$1", "AB 1.0", "January 1, 2024", "January 1, 2024 10:00", "Mon, 1 Jan 2024",
     "share", "share this", "follow us", "facebook", "read", "read more:", "related posts", "more from a",
-    "comments", "leave a", "subscribe", "download x", "Photo", "Tags", "Ab & Cd", "OPENVC Logo",
+    "comments", "leave a", "you may also", "most popular", "você pode", "subscribe", "download x", "Photo", "Tags", "Ab & Cd", "OPENVC Logo",
 ]
 _RUNS = [" ", "a", "1", "1,", "1.", ":", "a ", "$", "%", "&", ". "]
 
@@ -32,7 +32,7 @@ def _adversarial():
                 yield prefix + run * (_N // len(run)) + tail
 
 
-@pytest.mark.parametrize("name,rx", patterns.RULES)
+@pytest.mark.parametrize("name,rx", [*patterns.RULES, ("recommendations", patterns.RECOMMENDATIONS)])
 def test_each_rule_is_linear(name, rx):
     compiled = re.compile(rx, re.IGNORECASE)
     for text in _adversarial():

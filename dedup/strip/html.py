@@ -16,7 +16,9 @@ earlier pages) and comments excluded. Three steps per page:
 3. The merged text is filtered by the same classifier as the text path
    (:mod:`.lines`), with the ``html`` model trained on trafilatura's own
    output, where the residue is mostly cross-links, subscribe prompts,
-   photo credits, bare dates and share bars.
+   photo credits, bare dates and share bars. An extraction that runs on
+   past the article into a "You may also like" list of other stories is
+   cut at that header (``recommendations``).
 4. Where the two extractions disagree, :mod:`.referee` reads the page a
    third way (its visible text, judged by the text path's classifier) and
    keeps whichever of the merge, trafilatura's pick and readability's text
@@ -414,7 +416,7 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
         pages = jobs[name]
         if not pages:
             continue
-        judged = strip_many([text for _, _, text, _, _, _ in pages], config, repeated, model)
+        judged = strip_many([text for _, _, text, _, _, _ in pages], config, repeated, model, tails=name == "html")
         for (k, role, _, number, dropped, method), (lines, removed) in zip(pages, judged):
             if number is not None:  # cite the merged text's line numbers
                 removed = [Removal(number[r.line - 1], r.text, r.rule) for r in removed] + dropped

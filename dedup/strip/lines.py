@@ -22,7 +22,10 @@ names its removal:
 Before all of these, a page-level rule: ``comment_section``. A page with
 two or more comment headers ("Alex on September 17, 2018 at 6:34 am
 said:", "Maria says:") loses every line from the first of them on; readers'
-comments follow the article and are not part of it.
+comments follow the article and are not part of it. On the HTML path's
+extractions only (``strip_many(..., tails=True)``), a second one:
+``recommendations`` cuts a page from a header such as "You may also like"
+on, when at least a paragraph of the page comes before it.
 
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
@@ -51,7 +54,7 @@ from .features import (
     page_duplicates,
 )
 from .model import LineModel, load_model
-from .patterns import RULES, RuleMatcher
+from .patterns import RECOMMENDATIONS, RULES, RuleMatcher
 
 _DEFAULT = StripConfig()
 _RULES = RuleMatcher()
@@ -242,6 +245,47 @@ def _comment_sections(lines: list[str], seg: np.ndarray, n_pages: int, colon: np
     return out
 
 
+_RECOMMENDATIONS = re.compile(RECOMMENDATIONS, re.IGNORECASE)
+#: Words of a page a recommendations header must follow: an article's
+#: opening at least, so a header above the article never empties the page.
+_REC_MIN_WORDS = 30
+_REC_HEAD_WORDS = 8
+
+
+def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words: np.ndarray | None = None) -> np.ndarray:
+    """Per line (of pages grouped by ``seg``), True from a page's first
+    recommendations header (:data:`.patterns.RECOMMENDATIONS`) on, where at
+    least :data:`_REC_MIN_WORDS` words of the page come before it.
+    ``words`` are the lines' word counts, when known.
+
+    For the HTML path, whose extraction starts at the article: what follows
+    "You may also like" there is other stories' teasers. (On the text path a
+    whole page's sidebars come before and after the article, and on the dev
+    pages the rule gained as much as it lost there.)
+
+    >>> page = ["The council met on Monday and voted to fix the roads. " * 4, "You may also like:", "Other story"]
+    >>> recommendation_tails(page, np.zeros(3, dtype=np.int64), 1).tolist()
+    [False, True, True]
+    >>> recommendation_tails(page[1:], np.zeros(2, dtype=np.int64), 1).tolist()  # nothing above it
+    [False, False]
+    """
+    out = np.zeros(len(lines), dtype=bool)
+    if words is None:
+        words = np.fromiter((len(ln.split()) for ln in lines), dtype=np.int64, count=len(lines))
+    heads = [k for k in np.flatnonzero(words <= _REC_HEAD_WORDS).tolist() if _RECOMMENDATIONS.match(lines[k])]
+    if not heads:
+        return out
+    before = np.cumsum(words) - words  # words of the batch above each line
+    first = np.searchsorted(seg, np.arange(n_pages + 1))  # each page's first line
+    cut = np.full(n_pages, len(lines), dtype=np.int64)
+    for k in heads:
+        p = int(seg[k])
+        if k < cut[p] and before[k] - before[first[p]] >= _REC_MIN_WORDS:
+            cut[p] = k
+    out[np.arange(len(lines)) >= cut[seg]] = True
+    return out
+
+
 _PROSE_WORDS = math.log1p(8)
 _FEW_LINES = 3
 _END_SENTENCE_COL = FEATURES.index("end_sentence")
@@ -417,9 +461,12 @@ CHUNK_CHARS = 1_000_000
 
 
 def strip_many(
-    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None, tails: bool = False
 ) -> list[tuple[list[str], list[Removal]]]:
     """Classify each text to a fixpoint: its kept lines and removals, in line order.
+
+    ``tails`` (the HTML path's extractions) also cuts each text from a
+    recommendations header on (:func:`recommendation_tails`).
 
     Texts are taken in consecutive slices of at most :data:`CHUNK_CHARS`
     characters (or one text, if larger), which bounds the memory; a text's
@@ -429,16 +476,16 @@ def strip_many(
     start = size = 0
     for k, text in enumerate(texts):
         if k > start and size + len(text) > CHUNK_CHARS:
-            out += _strip_slice(texts[start:k], config, repeated, model)
+            out += _strip_slice(texts[start:k], config, repeated, model, tails)
             start, size = k, 0
         size += len(text)
     if start < len(texts):
-        out += _strip_slice(texts[start:], config, repeated, model)
+        out += _strip_slice(texts[start:], config, repeated, model, tails)
     return out
 
 
 def _strip_slice(
-    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None
+    texts: list[str], config: StripConfig, repeated=None, model: LineModel | None = None, tails: bool = False
 ) -> list[tuple[list[str], list[Removal]]]:
     """:func:`strip_many` for texts classified together.
 
@@ -459,6 +506,9 @@ def _strip_slice(
     codes = np.zeros(len(lines), dtype=np.int32)  # each line's removal, 0 while kept
     colon = passes.rows[:, _END_COLON_COL] > 0 if passes.model is not None else None
     codes[_comment_sections(lines, seg, len(texts), colon)] = passes.names.code("comment_section")
+    if tails:
+        words = np.rint(np.expm1(passes.rows[:, _WORDS_COL])).astype(np.int64) if passes.model is not None else None
+        codes[recommendation_tails(lines, seg, len(texts), words) & (codes == 0)] = passes.names.code("recommendations")
     active = np.bincount(seg, minlength=len(texts)) > 0
     for n_pass in range(config.max_passes):
         sel = np.flatnonzero((codes == 0) & active[seg])

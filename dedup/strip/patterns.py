@@ -145,6 +145,23 @@ CREDIT = (
 #: "Tags: a, b, c": topic lists under an article.
 TAGS = r"(?:tags?|topics?|categories|category|filed\s+under|schlagw[oö]rter|etiquetas|temas|mots-cl[eé]s)\s*:"
 
+#: A header that offers the reader other stories ("You may also like",
+#: "Related Posts", "Você pode gostar..."), matched as the whole line.
+#: Only phrasings that recommend other content: "Related:" or "Leggi anche"
+#: also head short link boxes inside an article, and "More from X" a list
+#: of sources an article may end with. Used by the HTML path's
+#: ``recommendations`` rule (:func:`dedup.strip.lines.recommendation_tails`).
+RECOMMENDATIONS = (
+    r"(?:you(?:\s+(?:may|might|could|will)|'ll)?\s+(?:also\s+)?(?:like|enjoy|love|be\s+interested\s+in)"
+    r"|(?:voc[eê]\s+)?(?:tamb[eé]m\s+)?(?:pode|poder[aá])\s+gostar|(?:tambi[eé]n\s+)?te\s+pueden?\s+(?:interesar|gustar)"
+    r"|(?:quiz[aá]s?|tal\s+vez)\s+te\s+(?:interese|guste)|das\s+k[oö]nnte\s+(?:sie|dich)\s+auch\s+interessieren"
+    r"|(?:vous\s+)?(?:aimerez|pourriez\s+aimer)\s+aussi|(?:ti\s+)?potrebbe(?:ro)?\s+(?:interessarti|piacerti|interessare|piacere)"
+    r"|related\s+(?:posts|stories)|(?:other|more)\s+(?:news|posts|stories)|most\s+(?:popular|read|viewed|shared)"
+    r"|popular\s+(?:posts|stories|articles)|recommended\s+(?:for\s+you|stories|articles|reading)"
+    r"|(?:what\s+to\s+)?read\s+next|up\s+next)"
+    r"(?:\s*(?:\.\.\.|…|[:.!»›>|]))?\s*$"
+)
+
 #: The named rules, in the order they are tried: the first match names the removal.
 RULES: tuple[tuple[str, str], ...] = (
     ("date", DATE),
