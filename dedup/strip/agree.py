@@ -30,7 +30,8 @@ from itertools import chain
 
 import numpy as np
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN_OR_NEWLINE = re.compile(r"\w+|\n")
+_NEWLINE_HASH = hash("\n")
 
 #: Agreement below which the two extractions are taken to be about
 #: different regions (one of them is wrong, and we cannot tell which), so
@@ -85,46 +86,73 @@ class _Lines:
     """One extraction's lines, their tokens and word 4-gram keys, for set arithmetic in numpy.
 
     A 4-gram's key mixes its four tokens' string hashes into one 64-bit
-    integer, so membership is one ``np.isin`` over the page instead of a
+    integer, so membership is array arithmetic over the page instead of a
     Python set of tuples (twice as fast on wcxb_dev_articles, where the set
     version cost a tenth of trafilatura's own time). The hashes vary between
     processes (``PYTHONHASHSEED``) but only equality within one page is
     used, so the output does not.
+
+    The text is tokenised by one regex search, newlines included, rather
+    than a search per line; a line's tokens are a slice of ``found``.
     """
 
-    __slots__ = ("gram_line", "keys", "lines", "tokens")
+    __slots__ = ("bounds", "found", "gram_line", "keys", "lens", "lines")
 
     def __init__(self, text: str) -> None:
         self.lines = text.split("\n")
-        self.tokens = [_TOKEN.findall(ln) for ln in self.lines]
-        self.keys, self.gram_line = _line_grams(self.tokens)
+        self.found = found = _TOKEN_OR_NEWLINE.findall(text)
+        ids = np.fromiter(map(hash, found), dtype=np.int64, count=len(found))
+        newline = ids == _NEWLINE_HASH
+        for k in np.flatnonzero(newline).tolist():  # a word hashing like "\n" stays a word
+            newline[k] = found[k] == "\n"
+        breaks = np.flatnonzero(newline)
+        #: line i's tokens are found[bounds[i] : bounds[i + 1] - 1] (each line but the last ends with its "\n")
+        self.bounds = np.concatenate(([0], breaks + 1, [len(found) + 1]))
+        self.lens = np.diff(self.bounds) - 1
+        self.keys, self.gram_line = _grams(ids[~newline].view(np.uint64), self.lens)
 
-    def present_in(self, other: _Lines) -> tuple[np.ndarray, float]:
-        """Per line, whether it occurs in ``other``; and the share of this text's 4-grams found there."""
-        hit = np.isin(self.keys, other.keys)
+    def tokens(self, i: int) -> list[str]:
+        return self.found[self.bounds[i] : self.bounds[i + 1] - 1]
+
+    def present_in(self, hit: np.ndarray, other: _Lines) -> np.ndarray:
+        """Per line, whether it occurs in ``other``, given which of this text's 4-grams (``hit``) do."""
         n = len(self.lines)
         total = np.bincount(self.gram_line, minlength=n)
         found = np.bincount(self.gram_line, weights=hit, minlength=n)
         present = (total > 0) & (found >= PRESENT * total)
         joined = None
-        for i in np.flatnonzero(total == 0).tolist():
-            toks = self.tokens[i]
-            if toks:  # under four words: its words must occur in the other contiguously
-                joined = joined or other.joined()
-                present[i] = f" {' '.join(toks)} " in joined
-        return present, float(hit.mean()) if hit.shape[0] else 0.0
+        for i in np.flatnonzero((total == 0) & (self.lens > 0)).tolist():
+            # under four words: its words must occur in the other contiguously
+            joined = joined or other.joined()
+            present[i] = f" {' '.join(self.tokens(i))} " in joined
+        return present
 
     def joined(self) -> str:
-        return " " + " ".join(chain.from_iterable(self.tokens)) + " "
+        """The words, one space apart and around: each "\n" token goes with the space before it."""
+        return (" " + " ".join(self.found) + " ").replace(" \n", "")
 
 
-def _line_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of the 4-grams of consecutive tokens on one line, and each one's line."""
-    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    flat = list(chain.from_iterable(tokens))
-    ids = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
-    line_of = np.repeat(np.arange(len(tokens)), lens)
-    m = max(len(flat) - 3, 0)  # 4-grams: those starting at token k < m
+def _shared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which keys of ``a`` occur in ``b``, and which of ``b`` occur in ``a``: one
+    sort of both (``np.isin`` both ways sorts each twice over).
+
+    >>> [x.tolist() for x in _shared(np.array([3, 1, 3, 7]), np.array([7, 2]))]
+    [[False, False, False, True], [True, False]]
+    """
+    _, inv = np.unique(np.concatenate((a, b)), return_inverse=True)
+    n = inv.max() + 1 if inv.shape[0] else 0
+    in_a = np.zeros(n, dtype=bool)
+    in_a[inv[: a.shape[0]]] = True
+    in_b = np.zeros(n, dtype=bool)
+    in_b[inv[a.shape[0] :]] = True
+    return in_b[inv[: a.shape[0]]], in_a[inv[a.shape[0] :]]
+
+
+def _grams(ids: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the 4-grams of consecutive tokens on one line (token hashes
+    ``ids``, ``lens`` tokens per line), and each one's line."""
+    line_of = np.repeat(np.arange(lens.shape[0]), lens)
+    m = max(ids.shape[0] - 3, 0)  # 4-grams: those starting at token k < m
     ok = line_of[:m] == line_of[3 : 3 + m]  # the four tokens are on one line
     with np.errstate(over="ignore"):  # wrapping multiplication is the point
         keys = ids[:m] * _MIX
@@ -132,6 +160,14 @@ def _line_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
         keys = (keys ^ ids[2 : 2 + m]) * _MIX
         keys = keys ^ ids[3 : 3 + m]
     return keys[ok], line_of[:m][ok]
+
+
+def _line_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_grams` of tokens given as a list per line."""
+    lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    flat = list(chain.from_iterable(tokens))
+    ids = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat)).view(np.uint64)
+    return _grams(ids, lens)
 
 
 def gram_keys(text: str) -> np.ndarray:
@@ -174,12 +210,14 @@ def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agr
     p, o = _Lines(primary), _Lines(other)
     if not p.keys.shape[0]:
         return Agreement(tuple(p.lines))
-    p_in, share = p.present_in(o)
-    back = float(np.isin(o.keys, p.keys).mean()) if o.keys.shape[0] else 0.0
+    p_hit, o_hit = _shared(p.keys, o.keys)
+    p_in = p.present_in(p_hit, o)
+    share = float(p_hit.mean())
+    back = float(o_hit.mean()) if o_hit.shape[0] else 0.0
     overlap = 2 * share * back / (share + back) if share + back else 0.0
     if share < min_agreement or not p_in.any():
         return Agreement(tuple(p.lines), agreement=share, overlap=overlap)
-    o_in, _ = o.present_in(p)
+    o_in = o.present_in(o_hit, p)
     shared = np.flatnonzero(p_in)
     first, last = int(shared[0]), int(shared[-1])
     after = _insertions(p, o, o_in, first, last)
@@ -189,7 +227,7 @@ def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agr
     outside = ~p_in
     outside[first : last + 1] = False
     for i, ln in enumerate(p.lines):
-        if outside[i] and p.tokens[i]:
+        if outside[i] and p.lens[i]:
             dropped.append(len(lines))
         lines.append(ln)
         for extra in after.get(i, ()):
@@ -217,7 +255,7 @@ def _insertions(p: _Lines, o: _Lines, o_in: np.ndarray, first: int, last: int) -
         if o_in[j]:
             seen.append(j)
             continue
-        if not o.tokens[j]:
+        if not o.lens[j]:
             continue
         anchor = -1
         for k in reversed(seen[-_LOOK_BACK:]):  # a short shared line has no 4-grams: look further back

@@ -54,13 +54,17 @@ def gram_f1(a: str, b: str) -> float:
     >>> gram_f1("short", "one two three four")
     0.0
     """
-    ka, kb = gram_keys(a), gram_keys(b)
+    return _keys_f1(gram_keys(a), gram_keys(b))
+
+
+def _keys_f1(ka: np.ndarray, kb: np.ndarray) -> float:
+    """:func:`gram_f1` of two texts' 4-gram keys: one sort of both, then each key's count on each side."""
     if not ka.shape[0] or not kb.shape[0]:
         return 0.0
-    ua, ca = np.unique(ka, return_counts=True)
-    ub, cb = np.unique(kb, return_counts=True)
-    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-    shared = int(np.minimum(ca[ia], cb[ib]).sum())
+    _, inv = np.unique(np.concatenate((ka, kb)), return_inverse=True)
+    n = int(inv.max()) + 1
+    shared = int(np.minimum(np.bincount(inv[: ka.shape[0]], minlength=n),
+                            np.bincount(inv[ka.shape[0] :], minlength=n)).sum())
     return 2.0 * shared / (ka.shape[0] + kb.shape[0])
 
 
@@ -88,5 +92,6 @@ def choose(candidates: list[str], reference: str) -> int:
     >>> choose(["a b c d", "e f g h"], "")  # no reference: the first
     0
     """
-    scores = [gram_f1(c, reference) for c in candidates]
+    ref = gram_keys(reference)
+    scores = [_keys_f1(gram_keys(c), ref) for c in candidates]
     return max(range(len(candidates)), key=lambda k: (scores[k], -k))
