@@ -45,10 +45,20 @@ import strip_data as data  # noqa: E402
 
 from dedup.strip import LineStats, StripConfig  # noqa: E402
 from dedup.strip.features import FEATURES, block_ids, feature_matrix  # noqa: E402
-from dedup.strip.lines import _block_rules, _comment_sections, classify, named_rules, strip_lines  # noqa: E402
+from dedup.strip.lines import (  # noqa: E402
+    _block_rules,
+    _comment_sections,
+    classify,
+    named_rules,
+    recommendation_tails,
+    strip_lines,
+)
 from dedup.strip.model import STAGE2_FEATURES, Additive, LineModel, stage2_matrix  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "dedup" / "strip" / "line_model.json"
+#: The page field the html model is trained on: trafilatura's output, which the
+#: HTML path cuts at a recommendations header before the model sees it.
+HTML_FIELD = "traf"
 _TOKEN = re.compile(r"\w+")
 
 #: Bins per feature: quantile edges, at most this many. A sweep of 4/8/12
@@ -90,18 +100,22 @@ def run_stats(texts: list[str], config: StripConfig):
     return stats.freeze(config)
 
 
-def first_rules(lines: list[str], config: StripConfig, repeated) -> list[str | None]:
+def first_rules(lines: list[str], config: StripConfig, repeated, tails: bool = False) -> list[str | None]:
     """What claims each line before the model's first pass, as in
-    :func:`dedup.strip.lines.strip_many`: a comment section, then the named rules."""
+    :func:`dedup.strip.lines.strip_many`: a comment section, on trafilatura's
+    output (``tails``) a recommendations tail, then the named rules."""
     rules = named_rules(lines, config, repeated)
-    cut = _comment_sections(lines, np.zeros(len(lines), dtype=np.int64), 1)
-    return ["comment_section" if c else r for r, c in zip(rules, cut.tolist())]
+    seg = np.zeros(len(lines), dtype=np.int64)
+    cut = _comment_sections(lines, seg, 1)
+    rec = recommendation_tails(lines, seg, 1) if tails else np.zeros(len(lines), dtype=bool)
+    return ["comment_section" if c else "recommendations" if t else r for r, c, t in zip(rules, cut.tolist(), rec.tolist())]
 
 
-def page_rows(text: str, gold: str, repeated, config: StripConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def page_rows(text: str, gold: str, repeated, config: StripConfig,
+              tails: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Features, labels and weights of the lines the model judges on one page."""
     lines, _, blocks = block_ids(text)
-    rules = first_rules(lines, config, repeated)
+    rules = first_rules(lines, config, repeated, tails)
     idx = [i for i, r in enumerate(rules) if r is None]
     if not idx:
         return None
@@ -111,7 +125,7 @@ def page_rows(text: str, gold: str, repeated, config: StripConfig) -> tuple[np.n
 
 
 def collect(pages: list[dict], field: str, config: StripConfig, repeated) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    return [r for r in (page_rows(p[field], p["gold"], repeated, config) for p in pages) if r is not None]
+    return [r for r in (page_rows(p[field], p["gold"], repeated, config, field == HTML_FIELD) for p in pages) if r is not None]
 
 
 def second_pass_rows(pages: list[dict], field: str, model: LineModel, config: StripConfig, repeated) -> list:
@@ -203,7 +217,7 @@ def first_passes(pages: list[dict], field: str, config: StripConfig, repeated) -
     out = []
     for p in pages:
         lines, _, blocks = block_ids(p[field])
-        rules = first_rules(lines, config, repeated)
+        rules = first_rules(lines, config, repeated, field == HTML_FIELD)
         idx = [i for i, r in enumerate(rules) if r is None]
         X = feature_matrix([lines[i] for i in idx], repeated, blocks[idx] if blocks is not None else None) if idx else None
         out.append((lines, rules, idx, X, p["gold"]))
@@ -246,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = {name: data.cached_pages(name) for name in data.SETS}
     models = {}
     about_cv = {}
-    for kind, field in (("text", "flat"), ("html", "traf")):
+    for kind, field in (("text", "flat"), ("html", HTML_FIELD)):
         t0 = time.perf_counter()
         reps = {name: run_stats([p[field] for p in pages[name]], config) for name in data.SETS}
         groups = {name: collect(pages[name], field, config, reps[name]) for name in data.SETS}
