@@ -246,6 +246,7 @@ def _comment_sections(lines: list[str], seg: np.ndarray, n_pages: int, colon: np
 
 
 _RECOMMENDATIONS = re.compile(RECOMMENDATIONS, re.IGNORECASE)
+_WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
 #: Words of a page a recommendations header must follow: an article's
 #: opening at least, so a header above the article never empties the page.
 _REC_MIN_WORDS = 30
@@ -256,7 +257,7 @@ def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words:
     """Per line (of pages grouped by ``seg``), True from a page's first
     recommendations header (:data:`.patterns.RECOMMENDATIONS`) on, where at
     least :data:`_REC_MIN_WORDS` words of the page come before it.
-    ``words`` are the lines' word counts, when known.
+    ``words`` are the lines' word counts (the ``words`` feature), when known.
 
     For the HTML path, whose extraction starts at the article: what follows
     "You may also like" there is other stories' teasers. (On the text path a
@@ -271,7 +272,7 @@ def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words:
     """
     out = np.zeros(len(lines), dtype=bool)
     if words is None:
-        words = np.fromiter((len(ln.split()) for ln in lines), dtype=np.int64, count=len(lines))
+        words = np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
     heads = [k for k in np.flatnonzero(words <= _REC_HEAD_WORDS).tolist() if _RECOMMENDATIONS.match(lines[k])]
     if not heads:
         return out
