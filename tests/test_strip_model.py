@@ -9,7 +9,7 @@ from dedup.strip.features import FEATURES, feature_matrix
 from dedup.strip.model import load_model
 
 #: The line features that are 0 or 1.
-BINARY = ("end_sentence", "end_colon", "bullet", "lower_start", "quote", "urlish", "repeated",
+BINARY = ("end_sentence", "end_colon", "bullet", "lower_start", "quote", "urlish", "repeated", "ellipsis",
           "prev_end_sentence", "next_end_sentence", "in_main_block", "page_duplicate")
 
 

@@ -1,8 +1,9 @@
 """Language-neutral features of a line and of its neighbourhood.
 
 One row per non-blank line. The per-line part looks only at the line
-(length, end punctuation, stop-word density as in jusText, capitals and
-digits, call-to-action words, separators); the context part places the
+(length, end punctuation, a teaser's truncated "..." ending, stop-word
+density as in jusText, capitals and digits, call-to-action words,
+separators); the context part places the
 line in its page (relative position, neighbours' lengths and sentence
 endings, and how much sentence-like text lies before and after it, which
 is what tells a page header or footer from the article).
@@ -91,6 +92,7 @@ LINE_FEATURES = (
     "quote",
     "urlish",
     "repeated",
+    "ellipsis",
 )
 
 #: Names of the context features, in column order after the line features.
@@ -366,6 +368,11 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
             break
         last = last - back
     end_sent = flags.take(idx.take(last)) & _END > 0
+    # a truncated teaser: the line ends in "..." or "…" (closing quotes and brackets skipped)
+    tail = idx.take(last)
+    dots = (tail == 46) & (last - 2 >= starts)
+    dots &= (idx.take(np.maximum(last - 1, 0)) == 46) & (idx.take(np.maximum(last - 2, 0)) == 46)
+    ellipsis = (tail == 0x2026) | dots
     end_colon = idx.take(ends - 1) == 58
     if repeated is not None and len(repeated):
         rep = np.fromiter(map(repeated.__contains__, lines), dtype=float, count=n)
@@ -395,6 +402,7 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
         quotes > 0,
         urlish,
         rep,
+        ellipsis,
     )
     return _columns_f(columns)
 
@@ -576,7 +584,7 @@ def feature_matrix(lines: list[str] | None, repeated=None, blocks: np.ndarray | 
     so a later pass reuses the first pass's).
 
     >>> feature_matrix(["Menu", "Some prose that ends well."]).shape
-    (2, 36)
+    (2, 37)
     """
     base = line_rows(lines, repeated) if rows is None else rows
     if base.shape[0] == 0:
