@@ -106,7 +106,7 @@ class _Lines:
         for k in np.flatnonzero(newline).tolist():  # a word hashing like "\n" stays a word
             newline[k] = found[k] == "\n"
         breaks = np.flatnonzero(newline)
-        #: line i's tokens are found[bounds[i] : bounds[i + 1] - 1] (each line but the last ends with its "\n")
+        # line i's tokens are found[bounds[i] : bounds[i + 1] - 1] (each line but the last ends with its "\n")
         self.bounds = np.concatenate(([0], breaks + 1, [len(found) + 1]))
         self.lens = np.diff(self.bounds) - 1
         self.keys, self.gram_line = _grams(ids[~newline].view(np.uint64), self.lens)
@@ -128,7 +128,7 @@ class _Lines:
         return present
 
     def joined(self) -> str:
-        """The words, one space apart and around: each "\n" token goes with the space before it."""
+        """The words, one space apart and around: each "\\n" token goes with the space before it."""
         return (" " + " ".join(self.found) + " ").replace(" \n", "")
 
 

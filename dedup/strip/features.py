@@ -3,10 +3,10 @@
 One row per non-blank line. The per-line part looks only at the line
 (length, end punctuation, a teaser's truncated "..." ending, stop-word
 density as in jusText, capitals and digits, call-to-action words,
-separators); the context part places the
-line in its page (relative position, neighbours' lengths and sentence
-endings, and how much sentence-like text lies before and after it, which
-is what tells a page header or footer from the article).
+separators); the context part places the line in its page (relative
+position, neighbours' lengths and sentence endings, and how much
+sentence-like text lies before and after it, which is what tells a page
+header or footer from the article).
 
 Everything is computed with ``str`` methods and a few precompiled
 patterns; there is no per-line object beyond one tuple of numbers.
