@@ -132,20 +132,29 @@ class _Lines:
         return (" " + " ".join(self.found) + " ").replace(" \n", "")
 
 
+def key_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two key arrays over their union, from one sort of both: each distinct
+    key's count in ``a`` and in ``b``, and each key's place in the union
+    (``a``'s keys, then ``b``'s); the union is sorted.
+
+    >>> [x.tolist() for x in key_counts(np.array([3, 1, 3]), np.array([3, 2]))]
+    [[1, 0, 2], [0, 1, 1], [2, 0, 2], [2, 1]]
+    """
+    _, inv = np.unique(np.concatenate((a, b)), return_inverse=True)
+    n = int(inv.max()) + 1 if inv.shape[0] else 0
+    at_a, at_b = inv[: a.shape[0]], inv[a.shape[0] :]
+    return np.bincount(at_a, minlength=n), np.bincount(at_b, minlength=n), at_a, at_b
+
+
 def _shared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which keys of ``a`` occur in ``b``, and which of ``b`` occur in ``a``: one
-    sort of both (``np.isin`` both ways sorts each twice over).
+    """Which keys of ``a`` occur in ``b``, and which of ``b`` occur in ``a``
+    (:func:`key_counts`: ``np.isin`` both ways sorts each twice over).
 
     >>> [x.tolist() for x in _shared(np.array([3, 1, 3, 7]), np.array([7, 2]))]
     [[False, False, False, True], [True, False]]
     """
-    _, inv = np.unique(np.concatenate((a, b)), return_inverse=True)
-    n = inv.max() + 1 if inv.shape[0] else 0
-    in_a = np.zeros(n, dtype=bool)
-    in_a[inv[: a.shape[0]]] = True
-    in_b = np.zeros(n, dtype=bool)
-    in_b[inv[a.shape[0] :]] = True
-    return in_b[inv[: a.shape[0]]], in_a[inv[a.shape[0] :]]
+    in_a, in_b, at_a, at_b = key_counts(a, b)
+    return in_b[at_a] > 0, in_a[at_b] > 0
 
 
 def _grams(ids: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

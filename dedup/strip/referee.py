@@ -27,7 +27,7 @@ import logging
 
 import numpy as np
 
-from .agree import gram_keys
+from .agree import gram_keys, key_counts
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -65,14 +65,11 @@ def gram_f1(a: str, b: str) -> float:
 
 
 def _keys_f1(ka: np.ndarray, kb: np.ndarray) -> float:
-    """:func:`gram_f1` of two texts' 4-gram keys: one sort of both, then each key's count on each side."""
+    """:func:`gram_f1` of two texts' 4-gram keys (:func:`.agree.key_counts`)."""
     if not ka.shape[0] or not kb.shape[0]:
         return 0.0
-    _, inv = np.unique(np.concatenate((ka, kb)), return_inverse=True)
-    n = int(inv.max()) + 1
-    shared = int(np.minimum(np.bincount(inv[: ka.shape[0]], minlength=n),
-                            np.bincount(inv[ka.shape[0] :], minlength=n)).sum())
-    return 2.0 * shared / (ka.shape[0] + kb.shape[0])
+    in_a, in_b, _, _ = key_counts(ka, kb)
+    return 2.0 * int(np.minimum(in_a, in_b).sum()) / (ka.shape[0] + kb.shape[0])
 
 
 def visible_text(html: str) -> str:
