@@ -250,7 +250,7 @@ _WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
 #: Words of a page a recommendations header must follow: an article's
 #: opening at least, so a header above the article never empties the page.
 _REC_MIN_WORDS = 30
-_REC_HEAD_WORDS = 8
+_REC_HEAD_WORDS = 8  # a header is a short line: longer ones are not even matched
 
 
 def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words: np.ndarray | None = None) -> np.ndarray:
