@@ -13,7 +13,14 @@ drift on the shared machine hits every pipeline alike):
 - ``python -m dedup run FILE --tier copies --jobs J -o /dev/null --stats F -q``
   for each J in ``--jobs``;
 - ``anchor_datasketch.py`` (MinHash.generator + MinHashLSH) and
-  ``anchor_rensa.py`` (RMinHash + RMinHashLSH), single process.
+  ``anchor_rensa.py`` (RMinHash + RMinHashLSH), single process;
+- unless ``--no-ceiling``, the machine's own limit for two processes: two
+  copies of the ``--jobs 1`` run started together, and the same command on
+  an empty input. Two independent runs at once are the most that two
+  processes of this work get from the machine (on a 2-core VM shared with
+  other tenants, less than 2x), and the empty input's wall (interpreter
+  start, imports) is serial in any run; together they bound what
+  ``--jobs 2`` can reach (see :func:`derive_ceilings`).
 
 Timings are wall clock of the whole subprocess (interpreter start, imports,
 reading, writing), median of the repeats. dedup's package is byte-compiled
@@ -136,6 +143,17 @@ def timed(cmd: list[str], stdout=subprocess.DEVNULL) -> dict:
     return {"wall": wall, "cpu": cpu_s, "rss": rss, "tree_rss": max(peak[0], rss), "load_before": load}
 
 
+def timed_pair(cmd: list[str]) -> float:
+    """Wall seconds until two copies of ``cmd``, started together, have both exited."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL) for _ in range(2)]
+    codes = [p.wait() for p in procs]
+    wall = time.perf_counter() - t0
+    if any(codes):
+        raise SystemExit(f"failed ({codes}): {' '.join(cmd)}")
+    return wall
+
+
 def command(pipeline: str, corpus: str, jobs: int, out: str, stats: str) -> list[str]:
     if pipeline == "dedup":
         return [sys.executable, "-m", "dedup", "run", corpus, "--tier", "copies", "--jobs", str(jobs),
@@ -228,6 +246,29 @@ def derive(rows: list[dict], jobs: list[int], anchors: list[str]) -> None:
         r["bytes_per_doc"] = round(r[key] * 2**20 / n)
 
 
+def derive_ceilings(ceilings: dict[int, dict], rows: list[dict]) -> None:
+    """What two cores can give, per size, in place, and a line each on stdout.
+
+    ``pair_speedup`` is the throughput of two -j1 runs at once against one
+    alone (2 x its wall / the pair's wall): the most any two processes of
+    this work get from this machine's two cores. ``bound_1_to_2`` adds
+    Amdahl: only the empty-input wall (interpreter start, imports) is taken
+    as serial, the rest as sped up by ``pair_speedup``; a -j2 run cannot
+    beat it, since its reading, clustering and writing are serial too.
+    """
+    by = {(r["documents"], r["pipeline"]): r for r in rows}
+    for n, c in sorted(ceilings.items()):
+        one, two = by.get((n, "dedup -j1")), by.get((n, "dedup -j2"))
+        if one is None:
+            continue
+        w1, pair, start = one["median_wall"], c["median_pair_wall"], c["median_empty_wall"]
+        c["pair_speedup"] = round(2 * w1 / pair, 2)
+        c["bound_1_to_2"] = round(w1 / (start + (w1 - start) / c["pair_speedup"]), 2)
+        measured = f", measured {w1 / two['median_wall']:.2f}" if two else ""
+        print(f"{n:>7} two -j1 runs at once: {c['pair_speedup']:.2f}x one alone; empty input {start:.2f} s;"
+              f" so 1->2 jobs at most {c['bound_1_to_2']:.2f}{measured}")
+
+
 def print_table(rows: list[dict], jobs: list[int]) -> None:
     def f(v, fmt):
         return format(v, fmt) if v is not None else format("-", ">" + fmt.lstrip(">").split(".")[0].rstrip(",f"))
@@ -264,6 +305,8 @@ def main() -> int:
     ap.add_argument("--words", type=int, default=500)
     ap.add_argument("--max-edits", type=int, default=8)
     ap.add_argument("--no-quality", action="store_true", help="skip the untimed quality runs")
+    ap.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                    help="skip the machine-ceiling runs (two -j1 runs at once, and an empty input)")
     ap.add_argument("--workdir", default=os.path.join(HERE, "out", "speed"), help="where corpora are cached")
     ap.add_argument("--data", default=copies_corpus.DATA)
     ap.add_argument("--results", default=os.path.join(HERE, "speed_results.json"),
@@ -298,6 +341,7 @@ def main() -> int:
     raw: list[dict] = []
     rows: list[dict] = []
     corpora: dict[int, str] = {}
+    ceilings: dict[int, dict] = {}
     for n in sizes:
         path, sha, copy_of = corpus_for(n, args, pool)
         corpora[n] = sha
@@ -318,6 +362,21 @@ def main() -> int:
                     raw.append({"documents": n, "pipeline": label[p], "repeat": r, **res})
                     print(f"  n={n} {label[p]:<11} repeat {r}: {res['wall']:.2f}s  "
                           f"{n / res['wall']:,.0f} docs/s  cpu {res['cpu']:.2f}s  load {res['load_before']:.1f}  rss {res['rss'] / 2**20:,.0f} MiB", file=sys.stderr, flush=True)
+            if args.ceiling and 1 in jobs:
+                # The machine's own limit for two processes, measured in the same run:
+                # two copies of the -j1 run started together, and the same command on
+                # an empty input (interpreter start, imports, no documents).
+                empty = os.path.join(tmp, "empty.jsonl")
+                open(empty, "w").close()
+                pair_cmd = command("dedup", path, 1, os.devnull, os.path.join(tmp, "pair.json"))
+                pairs, starts = [], []
+                for r in range(args.repeat):
+                    pairs.append(timed_pair(pair_cmd))
+                    starts.append(timed(command("dedup", empty, 1, os.devnull, os.path.join(tmp, "empty.json")))["wall"])
+                    print(f"  n={n} two -j1 at once  repeat {r}: {pairs[-1]:.2f}s  empty input {starts[-1]:.2f}s",
+                          file=sys.stderr, flush=True)
+                ceilings[n] = {"pair_walls": [round(x, 3) for x in pairs], "median_pair_wall": round(median(pairs), 3),
+                               "empty_walls": [round(x, 3) for x in starts], "median_empty_wall": round(median(starts), 3)}
             qual: dict = {}
             if not args.no_quality:
                 for p in [("dedup", jobs[0])] + [(a, 1) for a in anchors]:
@@ -355,6 +414,9 @@ def main() -> int:
         rows.sort(key=lambda r: r["documents"])
     derive(rows, jobs, anchors)
     print_table(rows, jobs)
+    if args.append and args.results and os.path.exists(args.results):
+        ceilings = {**{int(k): v for k, v in old.get("ceiling", {}).items() if int(k) not in sizes}, **ceilings}
+    derive_ceilings(ceilings, rows)
 
     if args.results:
         def version(mod):
@@ -391,6 +453,7 @@ def main() -> int:
             "config": {"threshold": cc.threshold, "num_perm": cc.num_perm, "shingle_size": cc.shingle_size,
                        "seed": cc.seed},
             "rows": rows,
+            "ceiling": {str(n): c for n, c in sorted(ceilings.items())},
             "runs": raw,
         }
         with open(args.results, "w", encoding="utf-8") as fh:
