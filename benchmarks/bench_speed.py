@@ -238,6 +238,7 @@ def derive(rows: list[dict], jobs: list[int], anchors: list[str]) -> None:
             if r["jobs"] != jobs[0] and base:
                 r["speedup_vs_j%d" % jobs[0]] = round(base["median_wall"] / r["median_wall"], 2)
         key = "peak_tree_rss_mib" if r["jobs"] > 1 else "peak_rss_mib"
+        r.pop("projected_1m_gib", None)  # rows kept by --append carry one from an older largest size
         if lo != hi and (lo, r["pipeline"]) in by and (hi, r["pipeline"]) in by:
             d = (by[(hi, r["pipeline"])][key] - by[(lo, r["pipeline"])][key]) * 2**20 / (hi - lo)
             r["marginal_bytes_per_doc"] = round(d)
