@@ -32,7 +32,8 @@ def _adversarial():
                 yield prefix + run * (_N // len(run)) + tail
 
 
-@pytest.mark.parametrize("name,rx", [*patterns.RULES, ("recommendations", patterns.RECOMMENDATIONS)])
+@pytest.mark.parametrize("name,rx", [*patterns.RULES, ("recommendations", patterns.RECOMMENDATIONS),
+                                     ("timestamp_run", patterns.STAMP)])
 def test_each_rule_is_linear(name, rx):
     compiled = re.compile(rx, re.IGNORECASE)
     for text in _adversarial():

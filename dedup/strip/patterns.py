@@ -49,6 +49,31 @@ DATE = (
     rf"{_TIME}\s*$"
 )
 
+#: A line that is only a time stamp, as comments and news feeds head their
+#: entries: "2 days ago at 07:52 am", "hace 3 horas", "vor 2 Stunden",
+#: "August 8, 2018 at 3:17 pm", "Amy September 11, 2008 at 2:06 PM". A
+#: relative time needs a number and its "ago" (or the language's word for
+#: it), a date needs a clock time: "4 years" or a bare date alone is not a
+#: stamp. Used by the ``timestamp_run`` rule
+#: (:func:`dedup.strip.lines.timestamp_runs`).
+_UNITS = (
+    r"sec(?:ond)?s?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?|stunden?|tagen?|wochen?|monaten?"
+    r"|jahren?|minuten?|horas?|d[ií]as?|semanas?|mes(?:es)?|años?|anos?|heures?|jours?|semaines?|mois|ans?"
+    r"|or[ae]|giorni|settimane|mesi|anni"
+)
+_HOW_MANY = r"\d+"  # "an hour ago" is left out: every stamp has a digit, which callers test first
+_CLOCK = r"\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?"
+STAMP = (
+    r"[\s(\[|·•-]*(?:on\s+)?(?:[^\W\d_]\S*\s+)?"  # a name or "Posted": a word from a letter on
+    rf"(?:(?:(?:about\s+)?{_HOW_MANY}\s+(?:{_UNITS})\s+ago|(?:hace|vor|il\s+y\s+a|h[áa])\s+{_HOW_MANY}\s+(?:{_UNITS})"
+    rf"|{_HOW_MANY}\s+(?:{_UNITS})\s+fa)(?:(?:\s*(?:at|,))?\s*{_CLOCK})?"
+    rf"|(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{4}}"
+    rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
+    rf"(?:\s*(?:,|-|–|\||at|um|a\s+las|à|às|alle))?\s*{_CLOCK})"
+    r"[\s)\]|·•.-]*$"
+)
+
 #: Market tickers: a bare price, a bare percentage, a symbol with a price
 #: or change, a "Logo" line ending in a price.
 TICKER = (
