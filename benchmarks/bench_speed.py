@@ -266,6 +266,8 @@ def derive_ceilings(ceilings: dict[int, dict], rows: list[dict]) -> None:
         c["pair_speedup"] = round(2 * w1 / pair, 2)
         c["bound_1_to_2"] = round(w1 / (start + (w1 - start) / c["pair_speedup"]), 2)
         measured = f", measured {w1 / two['median_wall']:.2f}" if two else ""
+        if two and w1 / two["median_wall"] > c["bound_1_to_2"]:  # a bound cannot be beaten: the walls are noise
+            measured += " (above the bound: these walls are noise, repeat more)"
         print(f"{n:>7} two -j1 runs at once: {c['pair_speedup']:.2f}x one alone; empty input {start:.2f} s;"
               f" so 1->2 jobs at most {c['bound_1_to_2']:.2f}{measured}")
 
