@@ -33,21 +33,23 @@ _WEEKDAYS = (
     r"|sábado|domingo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
     r"|segunda-feira|terça-feira|quarta-feira|quinta-feira|sexta-feira|lunedì|martedì|mercoledì|giovedì|venerdì"
 )
-_TIME = (
-    r"(?:(?:\s*[-|,·•]\s*|\s+(?:at|um|a\s+las|à|às|alle)\s+|\s+)\d{1,2}[:.h]\d{2}(?::\d{2})?"
-    r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?(?:\s+[a-z]{2,4})?)?"
+#: A clock time after a date: "at 3:17 pm", ", 9:42am", " - 15:02", " um 14:05 Uhr".
+_CLOCK_AFTER = (
+    r"(?:\s*[-|,·•]\s*|\s+(?:at|um|a\s+las|à|às|alle)\s+|\s+)\d{1,2}[:.h]\d{2}(?::\d{2})?"
+    r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?(?:\s+[a-z]{2,4})?"
 )
-
-#: A line that is only a date (and maybe a weekday and a time): a page-top or
-#: byline-row date with nothing to say. "Posted January 1, 2008" is kept.
-DATE = (
-    rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?"
+_TIME = rf"(?:{_CLOCK_AFTER})?"
+#: A calendar date: "January 1, 2008", "1. Januar 2008", "12 de mayo de 2021", "2008-01-01", "1/1/2008".
+_DAY = (
     rf"(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?:{_MONTHS})\s+(?:de\s+)?\d{{4}}"
     rf"|\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:t\d{{2}}:\d{{2}}(?::\d{{2}})?(?:[+-]\d{{2}}:?\d{{2}}|z)?)?"
     rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
-    rf"{_TIME}\s*$"
 )
+
+#: A line that is only a date (and maybe a weekday and a time): a page-top or
+#: byline-row date with nothing to say. "Posted January 1, 2008" is kept.
+DATE = rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?{_DAY}{_TIME}\s*$"
 
 #: A line that is only a time stamp, as comments and news feeds head their
 #: entries: "2 days ago at 07:52 am", "hace 3 horas", "vor 2 Stunden",
@@ -62,15 +64,11 @@ _UNITS = (
     r"|or[ae]|giorni|settimane|mesi|anni"
 )
 _HOW_MANY = r"\d+"  # "an hour ago" is left out: every stamp has a digit, which callers test first
-_CLOCK = r"\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?"
 STAMP = (
     r"[\s(\[|·•-]*(?:on\s+)?(?:[^\W\d_]\S*\s+)?"  # a name or "Posted": a word from a letter on
     rf"(?:(?:(?:about\s+)?{_HOW_MANY}\s+(?:{_UNITS})\s+ago|(?:hace|vor|il\s+y\s+a|h[áa])\s+{_HOW_MANY}\s+(?:{_UNITS})"
-    rf"|{_HOW_MANY}\s+(?:{_UNITS})\s+fa)(?:(?:\s*(?:at|,))?\s*{_CLOCK})?"
-    rf"|(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{4}}"
-    rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})"
-    rf"(?:\s*(?:,|-|–|\||at|um|a\s+las|à|às|alle))?\s*{_CLOCK})"
+    rf"|{_HOW_MANY}\s+(?:{_UNITS})\s+fa){_TIME}"
+    rf"|{_DAY}{_CLOCK_AFTER})"
     r"[\s)\]|·•.-]*$"
 )
 
