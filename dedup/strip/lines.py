@@ -319,6 +319,13 @@ def timestamp_runs(stamp: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: 
 
 _RECOMMENDATIONS = re.compile(RECOMMENDATIONS, re.IGNORECASE)
 _WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
+
+
+def _word_counts(lines: list[str]) -> np.ndarray:
+    """Each line's words, as the ``words`` feature counts them, where no feature rows were computed."""
+    return np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
+
+
 #: Words of a page a recommendations header must follow: an article's
 #: opening at least, so a header above the article never empties the page.
 _REC_MIN_WORDS = 30
@@ -344,7 +351,7 @@ def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words:
     """
     out = np.zeros(len(lines), dtype=bool)
     if words is None:
-        words = np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
+        words = _word_counts(lines)
     heads = [k for k in np.flatnonzero(words <= _REC_HEAD_WORDS).tolist() if _RECOMMENDATIONS.match(lines[k])]
     if not heads:
         return out
@@ -584,7 +591,7 @@ def _strip_slice(
         words = np.rint(np.expm1(passes.rows[:, _WORDS_COL])).astype(np.int64)
         digits = passes.rows[:, _DIGITS_COL] > 0
     else:
-        words = np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
+        words = _word_counts(lines)
         digits = None
     if tails:
         codes[recommendation_tails(lines, seg, len(texts), words) & (codes == 0)] = passes.names.code("recommendations")
