@@ -153,44 +153,87 @@ class Processed:
 
 
 @dataclass(slots=True)
-class Accepted:
-    """One processed document as the clustering process receives it from a worker.
+class Taken:
+    """One batch's outcomes as a worker returns them: columnar.
 
-    The ledger's fields, already in the form it stores (the signature as
-    bytes, the event features pickled), so that results cross between
-    processes as a few flat byte strings, not as objects to rebuild.
+    Per item, ``ids`` holds the document's id (None when the record is not a
+    valid document) and ``failed`` maps the position of each item that did not
+    become a document to its :class:`Bad` or refusal InputError. Every other
+    column holds one row per accepted document, in item order, already in the
+    form the ledger stores: signatures as one uint32 matrix's bytes, the clean
+    records and the event features concatenated. A batch thus crosses between
+    processes as a few flat byte strings, and lands in the ledger in a few
+    array operations, not as one object per document to rebuild.
     """
 
-    id: str
-    origin: str
-    day: int | None  # proleptic ordinal of the publication day
-    index: int
-    blob: bytes  # the output record without provenance, as JSON (no newline)
-    summary: bytes  # the strip summary as JSON: few distinct values, and bytes unpickle fast
-    n_words: int
-    content_key: int
-    signature: bytes  # uint32 row; empty without features
-    event: bytes  # pickled EventDoc without its names; empty without features
-    names: bytes  # its pickled names
-    strip: StripResult | None
+    ids: list  # per item: str or None
+    failed: dict  # item position -> Bad or refusal InputError
+    origins: list
+    days: list  # proleptic ordinal of the publication day, or None
+    index: list
+    n_words: list
+    keys: list  # content keys
+    summaries: list  # the strip summaries as JSON: few distinct values, and bytes unpickle fast
+    signatures: bytes  # rows x num_perm uint32; empty without features
+    blobs: bytes  # the output records without provenance, as JSON, concatenated
+    blob_lens: list
+    events: bytes  # per row its pickled EventDoc without names, then its names; empty without features
+    event_lens: list
+    names_lens: list
+    strips: list | None  # StripResult per row, only for the strip command
 
     def __reduce__(self):
-        # a flat tuple: with the slotted dataclass's default state dict (and the
-        # summary as a dict), unpickling 50k of these in the parent took 0.51 s;
-        # as a tuple with the summary as bytes, 0.11 s
-        return Accepted, tuple(getattr(self, name) for name in Accepted.__slots__)
+        # a flat tuple rather than the slotted dataclass's state dict
+        return Taken, tuple(getattr(self, name) for name in Taken.__slots__)
 
     @classmethod
-    def of(cls, doc: Document, p: Processed) -> Accepted:
-        day = doc.day
-        event = names = b""
-        if p.event is not None:
-            # the names travel apart: clustering reads only the features
-            event = pickle.dumps(replace(p.event, names=()), protocol=5)
-            names = pickle.dumps(p.event.names, protocol=5)
-        return cls(doc.id, doc.origin, day.toordinal() if day else None, doc.index, p.blob, orjson.dumps(p.summary),
-                   p.n_words, p.content_key, b"" if p.signature is None else p.signature.tobytes(),
-                   event, names, p.strip)
+    def of(cls, docs: list, outcomes: list, keep_strip: bool) -> Taken:
+        """Gather a batch's documents (or :class:`Bad`) and their outcomes
+        (a :class:`Processed` or a refusal InputError) into columns."""
+        t = cls([], {}, [], [], [], [], [], [], b"", b"", [], b"", [], [], [] if keep_strip else None)
+        sigs, blobs, events = [], [], []
+        for k, (doc, res) in enumerate(zip(docs, outcomes)):
+            if isinstance(doc, Bad):
+                t.ids.append(None)
+                t.failed[k] = doc
+                continue
+            t.ids.append(doc.id)
+            if not isinstance(res, Processed):
+                t.failed[k] = res
+                continue
+            day = doc.day
+            t.origins.append(doc.origin)
+            t.days.append(day.toordinal() if day else None)
+            t.index.append(doc.index)
+            t.n_words.append(res.n_words)
+            t.keys.append(res.content_key)
+            t.summaries.append(orjson.dumps(res.summary))
+            if res.signature is not None:
+                sigs.append(res.signature)
+            blobs.append(res.blob)
+            t.blob_lens.append(len(res.blob))
+            if res.event is None:
+                t.event_lens.append(0)
+                t.names_lens.append(0)
+            else:
+                # the names travel apart: clustering reads only the features
+                event = pickle.dumps(replace(res.event, names=()), protocol=5)
+                names = pickle.dumps(res.event.names, protocol=5)
+                events += (event, names)
+                t.event_lens.append(len(event))
+                t.names_lens.append(len(names))
+            if keep_strip:
+                t.strips.append(res.strip)
+        if sigs:
+            t.signatures = np.stack(sigs).astype(np.uint32, copy=False).tobytes()
+        t.blobs = b"".join(blobs)
+        t.events = b"".join(events)
+        return t
+
+    def split_blobs(self) -> list[bytes]:
+        """The clean output record of every accepted row, as JSON."""
+        ends = list(itertools.accumulate(self.blob_lens))
+        return [self.blobs[end - size : end] for end, size in zip(ends, self.blob_lens)]
 
 
 def base_record(doc: Document, text: str) -> dict:
@@ -284,13 +327,12 @@ class Worker:
                 p.content_key = int(signed.content_keys[k])
         return out
 
-    def take(self, items: list, keep_strip: bool = False) -> list[tuple[str | None, object]]:
+    def take(self, items: list, keep_strip: bool = False) -> Taken:
         """Validate and process a batch of pending records, ``(index, RawRecord)`` each.
 
-        Per item, ``(id, outcome)``: the document's id (None when the record is
-        not a valid document) and an :class:`Accepted`, a refusal InputError, or
-        a :class:`Bad`. Decoding and validation happen here, in the worker, so
-        the process that reads only passes undecoded lines along.
+        Decoding and validation happen here, in the worker, so the process
+        that reads only passes undecoded lines along; see :class:`Taken` for
+        what comes back.
         """
         docs: list = []
         for index, rr in items:
@@ -302,13 +344,7 @@ class Worker:
                 docs.append(from_record(rr.record, rr.where, index))
             except InputError as err:
                 docs.append(Bad(err))
-        out: list[tuple[str | None, object]] = []
-        for doc, res in zip(docs, self.process(docs, keep_strip)):
-            if isinstance(doc, Bad):
-                out.append((None, doc))
-            else:
-                out.append((doc.id, Accepted.of(doc, res) if isinstance(res, Processed) else res))
-        return out
+        return Taken.of(docs, self.process(docs, keep_strip), keep_strip)
 
     def close(self) -> None:
         self.html.close()
@@ -324,7 +360,7 @@ def _init_worker(config: Config, with_features: bool, keep_strip: bool) -> None:
     _WORKER = (Worker(config, with_features), keep_strip)
 
 
-def _work(items: list) -> list:
+def _work(items: list) -> Taken:
     worker, keep_strip = _WORKER
     return worker.take(items, keep_strip)
 
@@ -411,9 +447,9 @@ def _chars(*values) -> int:
 
 
 def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_features: bool,
-                 keep_strip: bool) -> Iterator[tuple[tuple[int, RawRecord], tuple[str | None, object]]]:
-    """``(item, (id, outcome))`` per pending ``(index, RawRecord)``, in input order,
-    with ``config.jobs`` processes (see :meth:`Worker.take` for the outcome).
+                 keep_strip: bool) -> Iterator[tuple[list[tuple[int, RawRecord]], Taken]]:
+    """``(batch, taken)`` per batch of pending ``(index, RawRecord)``, in input
+    order, with ``config.jobs`` processes (see :class:`Taken` for the outcomes).
 
     A worker's first batches cost several times its later ones (the strip
     rules compile their patterns as they meet new lines), so inputs of fewer
@@ -440,7 +476,7 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
         worker = Worker(config, with_features)
         try:
             for batch in itertools.chain(head, todo):
-                yield from zip(batch, worker.take(batch, keep_strip))
+                yield batch, worker.take(batch, keep_strip)
         finally:
             worker.close()
         return
@@ -454,10 +490,10 @@ def _process_all(items: Iterable[tuple[int, RawRecord]], config: Config, with_fe
             window.append((batch, pool.submit(_work, batch)))
             if len(window) >= 4 * config.jobs:
                 b, fut = window.popleft()
-                yield from zip(b, fut.result())
+                yield b, fut.result()
         while window:
             b, fut = window.popleft()
-            yield from zip(b, fut.result())
+            yield b, fut.result()
     finally:
         # On early exit (a closed pipe, an error) drop the queued batches and let
         # the few in flight finish: bounded, and never the shutdown deadlock that
@@ -538,8 +574,10 @@ def records_as_raw(records: Iterable[object], name: str = "<records>") -> Iterat
 
 
 def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_features: bool,
-              keep_strip: bool) -> Iterator[Accepted]:
-    """Processed documents in input order; bad records and refusals go to the policy, in turn.
+              keep_strip: bool) -> Iterator[tuple[Taken, list[int] | None]]:
+    """Processed batches in input order, as ``(taken, rows)``: the accepted rows
+    of ``taken`` to keep (None for all of them). Bad records, refusals and
+    repeated ids go to the policy, in turn.
 
     Workers decode and validate; the duplicate-id check, which needs every
     id before, is made here as results arrive in input order, so the outcome
@@ -548,26 +586,36 @@ def _accepted(raw: Iterable[RawRecord], config: Config, policy: Policy, with_fea
     stats = policy.stats
     seen: set[str] = set()
     summaries: dict[bytes, dict] = {}
-    for (_, rr), (doc_id, res) in _process_all(_pending(raw, stats, policy), config, with_features, keep_strip):
-        if doc_id is not None:
-            if doc_id in seen:
-                policy.reject(_duplicate(rr, doc_id))
-                continue
-            seen.add(doc_id)
-        if isinstance(res, Bad):
-            policy.reject(res.error)
-        elif isinstance(res, InputError):
-            policy.reject(res, refusal=True)
-        else:
-            stats.documents += 1
-            summary = summaries.get(res.summary)
-            if summary is None:
-                if len(summaries) > 4096:  # bounded, whatever the input
-                    summaries.clear()
-                summary = summaries[res.summary] = orjson.loads(res.summary)
-            stats.lines_removed += summary["lines_removed"]
-            stats.strip_methods[summary["method"]] += 1
-            yield res
+    for batch, taken in _process_all(_pending(raw, stats, policy), config, with_features, keep_strip):
+        failed = taken.failed
+        rows: list[int] = []
+        row = -1
+        for k, doc_id in enumerate(taken.ids):
+            res = failed.get(k) if failed else None
+            if doc_id is not None:
+                if res is None:
+                    row += 1
+                if doc_id in seen:
+                    policy.reject(_duplicate(batch[k][1], doc_id))
+                    continue
+                seen.add(doc_id)
+            if isinstance(res, Bad):
+                policy.reject(res.error)
+            elif res is not None:
+                policy.reject(res, refusal=True)
+            else:
+                rows.append(row)
+                stats.documents += 1
+                raw_summary = taken.summaries[row]
+                summary = summaries.get(raw_summary)
+                if summary is None:
+                    if len(summaries) > 4096:  # bounded, whatever the input
+                        summaries.clear()
+                    summary = summaries[raw_summary] = orjson.loads(raw_summary)
+                stats.lines_removed += summary["lines_removed"]
+                stats.strip_methods[summary["method"]] += 1
+        if rows:
+            yield taken, (None if len(rows) == len(taken.origins) else rows)
 
 
 # --------------------------------------------------------------------------- strip only
@@ -575,10 +623,13 @@ def strip_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarant
     """One output record per valid input record, in input order, each with its ``strip`` info."""
     policy = Policy(config, stats, quarantine)
     t0 = time.perf_counter()
-    for res in _accepted(raw, config, policy, with_features=False, keep_strip=True):
-        rec = orjson.loads(res.blob)
-        rec["strip"] = res.strip.to_record()
-        yield rec, res.strip
+    for taken, rows in _accepted(raw, config, policy, with_features=False, keep_strip=True):
+        blobs = taken.split_blobs()
+        for row in range(len(blobs)) if rows is None else rows:
+            rec = orjson.loads(blobs[row])
+            strip = taken.strips[row]
+            rec["strip"] = strip.to_record()
+            yield rec, strip
     stats.seconds = time.perf_counter() - t0
 
 
@@ -604,28 +655,36 @@ class Ledger:
         self.offsets = array("q")  # blob offset and length, event offset, features length, names length
         self._summary_intern: dict[bytes, bytes] = {}
 
-    def add(self, a: Accepted) -> None:
-        n = len(self.ids)
-        if n == len(self._sigs):
-            grown = np.empty((2 * n, self._sigs.shape[1]), dtype=np.uint32)
-            grown[:n] = self._sigs
+    def add(self, t: Taken, rows: list[int] | None = None) -> None:
+        """Append a batch's accepted rows ``rows`` (all of them when None)."""
+        lens = np.array([t.blob_lens, t.event_lens, t.names_lens], dtype=np.int64).reshape(3, -1)
+        # the batch's records go to the spool in one piece, then its event
+        # features, each row's names after its features (clustering reads only the features)
+        blob_at = self.spool.append(t.blobs) + np.cumsum(lens[0]) - lens[0]
+        event_at = self.spool.append(t.events) + np.cumsum(lens[1] + lens[2]) - lens[1] - lens[2]
+        offsets = np.stack([blob_at, lens[0], np.where(lens[1] > 0, event_at, 0), lens[1], lens[2]], axis=1)
+        sigs = np.frombuffer(t.signatures, dtype=np.uint32).reshape(-1, self._sigs.shape[1])
+        ids = [doc_id for k, doc_id in enumerate(t.ids) if k not in t.failed] if t.failed else t.ids
+        columns = [ids, t.origins, t.days, t.summaries, t.index, t.n_words, t.keys]
+        if rows is not None:
+            offsets, sigs = offsets[rows], sigs[rows]
+            columns = [[column[r] for r in rows] for column in columns]
+        n, k = len(self.ids), len(offsets)
+        if n + k > len(self._sigs):
+            grown = np.empty((max(2 * len(self._sigs), n + k), self._sigs.shape[1]), dtype=np.uint32)
+            grown[:n] = self._sigs[:n]
             self._sigs = grown
-        self._sigs[n] = np.frombuffer(a.signature, dtype=np.uint32)
-        self.ids.append(a.id)
-        self.origins.append(a.origin)
-        self.days.append(a.day)
-        self.summaries.append(self._summary_intern.setdefault(a.summary, a.summary))
-        self.index.append(a.index)
-        self.n_words.append(a.n_words)
-        self.keys.append(a.content_key)
-        blob_at = self.spool.append(a.blob)
-        if not a.event:
-            self.offsets.extend((blob_at, len(a.blob), 0, 0, 0))
-        else:
-            # the names follow the features, apart: clustering reads only the features
-            event_at = self.spool.append(a.event)
-            self.spool.append(a.names)
-            self.offsets.extend((blob_at, len(a.blob), event_at, len(a.event), len(a.names)))
+        self._sigs[n : n + k] = sigs
+        self.offsets.frombytes(offsets.tobytes())
+        ids, origins, days, summaries, index, n_words, keys = columns
+        self.ids += ids
+        self.origins += origins
+        self.days += days
+        intern = self._summary_intern
+        self.summaries += [intern.setdefault(v, v) for v in summaries]
+        self.index.extend(index)
+        self.n_words.extend(n_words)
+        self.keys.extend(keys)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -933,8 +992,8 @@ def run_stream(raw: Iterable[RawRecord], config: Config, stats: Stats, quarantin
     try:
         with Spool() as spool:
             ledger = Ledger(config.cluster.num_perm, spool)
-            for res in _accepted(raw, config, policy, with_features=True, keep_strip=False):
-                ledger.add(res)
+            for taken, rows in _accepted(raw, config, policy, with_features=True, keep_strip=False):
+                ledger.add(taken, rows)
             cl = cluster(ledger, config, stats, store)
             story_of: dict | None = {} if store else None
             yield from write(ledger, cl, config, stats, story_of, as_bytes)

@@ -265,6 +265,37 @@ def test_cli_file_through_the_pool_accounts_like_one_process(tmp_path):
     assert stats["documents"] == n - 7
 
 
+def test_ledger_takes_a_batch_or_the_rows_asked_for():
+    """A worker's columnar batch lands in the ledger whole, or only the rows the
+    parent keeps (a repeated id drops one): every kept row's record, signature
+    and event features are its own."""
+    import pickle
+
+    from dedup.io import RawRecord, Spool
+    from dedup.pipeline import Ledger, Worker
+
+    worker = Worker(Config(jobs=1))
+    texts = {f"d{i}": f"{WIRE} Story number {i} was told on day {i}." for i in range(6)}
+    items = [(i, RawRecord(f"t:{i + 1}", record={"id": doc_id, "text": text}))
+             for i, (doc_id, text) in enumerate(texts.items())]
+    items[2] = (2, RawRecord("t:3", record={"id": "bad", "text": 5}))  # not a document: no row
+    taken = worker.take(items)
+    worker.close()
+    assert taken.ids == ["d0", "d1", None, "d3", "d4", "d5"] and list(taken.failed) == [2]
+    with Spool() as spool:
+        ledger = Ledger(Config().cluster.num_perm, spool)
+        ledger.add(taken, [0, 3])  # rows are accepted documents: d0 and d4
+        ledger.add(taken)
+        assert ledger.ids == ["d0", "d4", "d0", "d1", "d3", "d4", "d5"]
+        assert [ledger.index[i] for i in range(len(ledger))] == [0, 4, 0, 1, 3, 4, 5]
+        for i, doc_id in enumerate(ledger.ids):
+            assert ledger.record(i) == {"id": doc_id, "text": texts[doc_id]}
+            same = ledger.ids.index(doc_id, 2)  # the row of the whole batch's add
+            assert ledger.event(i).names and pickle.dumps(ledger.event(i)) == pickle.dumps(ledger.event(same))
+        assert (ledger.sigs[0] == ledger.sigs[2]).all() and (ledger.sigs[1] == ledger.sigs[5]).all()
+        assert not (ledger.sigs[2] == ledger.sigs[3]).all()
+
+
 def test_errors_survive_pickling():
     """Errors cross process boundaries (workers to parent) with every field intact."""
     import pickle
