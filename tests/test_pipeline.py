@@ -294,6 +294,7 @@ def test_ledger_takes_a_batch_or_the_rows_asked_for():
             assert ledger.event(i).names and pickle.dumps(ledger.event(i)) == pickle.dumps(ledger.event(same))
         assert (ledger.sigs[0] == ledger.sigs[2]).all() and (ledger.sigs[1] == ledger.sigs[5]).all()
         assert not (ledger.sigs[2] == ledger.sigs[3]).all()
+        assert pickle.dumps(ledger.event(2)) != pickle.dumps(ledger.event(3))  # d0's features are not d1's
 
 
 def test_errors_survive_pickling():
