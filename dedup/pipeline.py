@@ -166,21 +166,21 @@ class Taken:
     array operations, not as one object per document to rebuild.
     """
 
-    ids: list  # per item: str or None
-    failed: dict  # item position -> Bad or refusal InputError
-    origins: list
-    days: list  # proleptic ordinal of the publication day, or None
-    index: list
-    n_words: list
-    keys: list  # content keys
-    summaries: list  # the strip summaries as JSON: few distinct values, and bytes unpickle fast
-    signatures: bytes  # rows x num_perm uint32; empty without features
-    blobs: bytes  # the output records without provenance, as JSON, concatenated
-    blob_lens: list
-    events: bytes  # per row its pickled EventDoc without names, then its names; empty without features
-    event_lens: list
-    names_lens: list
-    strips: list | None  # StripResult per row, only for the strip command
+    ids: list = field(default_factory=list)  # per item: str or None
+    failed: dict = field(default_factory=dict)  # item position -> Bad or refusal InputError
+    origins: list = field(default_factory=list)
+    days: list = field(default_factory=list)  # proleptic ordinal of the publication day, or None
+    index: list = field(default_factory=list)
+    n_words: list = field(default_factory=list)
+    keys: list = field(default_factory=list)  # content keys
+    summaries: list = field(default_factory=list)  # the strip summaries as JSON: few distinct values, and bytes unpickle fast
+    signatures: bytes = b""  # rows x num_perm uint32; empty without features
+    blobs: bytes = b""  # the output records without provenance, as JSON, concatenated
+    blob_lens: list = field(default_factory=list)
+    events: bytes = b""  # per row its pickled EventDoc without names, then its names; empty without features
+    event_lens: list = field(default_factory=list)
+    names_lens: list = field(default_factory=list)
+    strips: list | None = None  # StripResult per row, only for the strip command
 
     def __reduce__(self):
         # a flat tuple rather than the slotted dataclass's state dict
@@ -190,7 +190,7 @@ class Taken:
     def of(cls, docs: list, outcomes: list, keep_strip: bool) -> Taken:
         """Gather a batch's documents (or :class:`Bad`) and their outcomes
         (a :class:`Processed` or a refusal InputError) into columns."""
-        t = cls([], {}, [], [], [], [], [], [], b"", b"", [], b"", [], [], [] if keep_strip else None)
+        t = cls(strips=[] if keep_strip else None)
         sigs, blobs, events = [], [], []
         for k, (doc, res) in enumerate(zip(docs, outcomes)):
             if isinstance(doc, Bad):
