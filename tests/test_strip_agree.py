@@ -51,6 +51,19 @@ def test_inside_lines_missing_from_the_primary_are_inserted_in_place():
     assert a.kept()[1] == "A quote box the main extractor missed entirely." and a.inserted == (1,)
 
 
+def test_lines_the_other_repeats_are_furniture_not_inserted():
+    # readability keeps a gallery's caption once per slide, and once more
+    # joined to itself; a paragraph it has once is still inserted
+    caption = "Crowds line Main Street on Sunday as the parade passes the old town hall."
+    other = "\n".join([STORY[0], caption, caption, f"{caption} {caption}", STORY[1],
+                       "A quote box the main extractor missed entirely.", *STORY[2:]])
+    a = agree("\n".join(STORY), other)
+    assert [a.lines[i] for i in a.inserted] == ["A quote box the main extractor missed entirely."]
+    twice = "\n".join([STORY[0], caption, STORY[1], caption, *STORY[2:]])
+    b = agree("\n".join(STORY), twice)
+    assert [b.lines[i] for i in b.inserted] == [caption, caption]
+
+
 @pytest.mark.parametrize("other", ["", "A completely different text about football and the weather today."])
 def test_no_agreement_leaves_the_primary_alone(other):
     a = agree("\n".join(STORY), other)
