@@ -100,22 +100,23 @@ def run_stats(texts: list[str], config: StripConfig):
     return stats.freeze(config)
 
 
-def first_rules(lines: list[str], config: StripConfig, repeated, tails: bool = False) -> list[str | None]:
+def first_rules(lines: list[str], config: StripConfig, repeated, extracted: bool = False) -> list[str | None]:
     """What claims each line before the model's first pass, as in
     :func:`dedup.strip.lines.strip_many`: a comment section, on trafilatura's
-    output (``tails``) a recommendations tail, then the named rules."""
-    rules = named_rules(lines, config, repeated)
+    output (``extracted``) a recommendations tail, then the named rules
+    (on trafilatura's output, those it does not waive)."""
+    rules = named_rules(lines, config, repeated, extracted=extracted)
     seg = np.zeros(len(lines), dtype=np.int64)
     cut = _comment_sections(lines, seg, 1)
-    rec = recommendation_tails(lines, seg, 1) if tails else np.zeros(len(lines), dtype=bool)
+    rec = recommendation_tails(lines, seg, 1) if extracted else np.zeros(len(lines), dtype=bool)
     return ["comment_section" if c else "recommendations" if t else r for r, c, t in zip(rules, cut.tolist(), rec.tolist())]
 
 
 def page_rows(text: str, gold: str, repeated, config: StripConfig,
-              tails: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+              extracted: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Features, labels and weights of the lines the model judges on one page."""
     lines, _, blocks = block_ids(text)
-    rules = first_rules(lines, config, repeated, tails)
+    rules = first_rules(lines, config, repeated, extracted)
     idx = [i for i, r in enumerate(rules) if r is None]
     if not idx:
         return None
@@ -135,11 +136,12 @@ def second_pass_rows(pages: list[dict], field: str, model: LineModel, config: St
     looks like, so that re-stripping it keeps it (idempotence without erosion).
     """
     out = []
+    extracted = field == HTML_FIELD
     for p in pages:
         lines, _, blocks = block_ids(p[field])
-        rules = classify(lines, config, repeated, model, blocks)
+        rules = classify(lines, config, repeated, model, blocks, extracted=extracted)
         kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
-        rows = page_rows(kept, p["gold"], repeated, config)
+        rows = page_rows(kept, p["gold"], repeated, config, extracted)
         if rows is not None:
             out.append(rows)
     return out
@@ -231,8 +233,9 @@ def fit_twice(names, pages, groups, reps, field, config, two_stage) -> LineModel
     return fit_model([g for n in names for g in groups[n]] + extra, 0.5, two_stage)
 
 
-def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None) -> dict:
-    """The whole stripper's AEB F1: first pass from the cache, then the fixpoint."""
+def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None, extracted: bool = False) -> dict:
+    """The whole stripper's AEB F1: first pass from the cache, then the fixpoint
+    (``extracted``: on trafilatura's output, as the HTML path strips it)."""
     pairs = []
     for lines, rules, idx, X, gold in cached:
         rules = list(rules)
@@ -242,7 +245,7 @@ def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeate
         rules = _block_rules(lines, rules)
         kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
         if any(rules):
-            kept = "\n".join(strip_lines(kept, config, repeated, model)[0])
+            kept = "\n".join(strip_lines(kept, config, repeated, model, extracted)[0])
         pairs.append((kept, gold))
     return data.score(pairs)
 
@@ -273,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             row = {}
             for t in THRESHOLDS:
                 m = LineModel(model.stage1, model.stage2, t)
-                s = evaluate(cached, m, config, reps[held])
+                s = evaluate(cached, m, config, reps[held], field == HTML_FIELD)
                 sweep[t].append(s["f1"])
                 row[t] = s
             cv[held] = row

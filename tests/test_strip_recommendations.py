@@ -1,5 +1,6 @@
-"""The HTML path's ``recommendations`` rule: an extraction that runs on past
-the article into a list of other stories is cut at that list's header."""
+"""The HTML path's own page rules: an extraction that runs on past the
+article into a list of other stories is cut at that list's header
+(``recommendations``), and a copyright notice inside it is kept."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_link_boxes_inside_articles_are_not_headers(line):
 def test_only_the_html_path_cuts_tails():
     text = "\n".join([*STORY, "You may also like", *TEASERS])
     assert "recommendations" not in {x.rule for x in strip_text(text).removed}
-    (kept, removed), = strip_many([text], CONFIG, None, load_model("text"), tails=True)
+    (kept, removed), = strip_many([text], CONFIG, None, load_model("text"), extracted=True)
     assert kept == STORY and {x.rule for x in removed} == {"recommendations"}
 
 
@@ -76,3 +77,13 @@ def test_each_page_is_cut_as_alone():
 def test_cut_pages_strip_to_themselves():
     r = _strip("\n".join([*STORY, "Up next", *TEASERS]))
     assert _strip(r.text).text == r.text
+
+
+def test_the_html_path_keeps_a_story_s_own_copyright_notice():
+    """On a whole page a copyright line is the site's footer; in an
+    extractor's article text it is the story's wire notice, which stays."""
+    notice = "Copyright 2008 The Associated Press. All rights reserved. This material may not be published."
+    text = "\n".join([*STORY, notice])
+    assert "copyright" in {x.rule for x in strip_text(text).removed}
+    (kept, removed), = strip_many([text], CONFIG, None, load_model("html"), extracted=True)
+    assert kept == [*STORY, notice] and not removed

@@ -416,7 +416,7 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
         pages = jobs[name]
         if not pages:
             continue
-        judged = strip_many([text for _, _, text, _, _, _ in pages], config, repeated, model, tails=name == "html")
+        judged = strip_many([text for _, _, text, _, _, _ in pages], config, repeated, model, extracted=name == "html")
         for (k, role, _, number, dropped, method), (lines, removed) in zip(pages, judged):
             if number is not None:  # cite the merged text's line numbers
                 removed = [Removal(number[r.line - 1], r.text, r.rule) for r in removed] + dropped

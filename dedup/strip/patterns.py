@@ -158,10 +158,15 @@ CHROME = (
 #: (Possessive word runs: giving back part of a word can never let a space follow.)
 SECTION_LABEL = r"(?-i:[A-Z][\w'’-]*+(?: [A-Z][\w'’-]*+)? & [A-Z][\w'’-]*+(?: [A-Z][\w'’-]*+)?)$"
 
-#: Copyright and photo-credit lines.
+#: Copyright notices: a site's footer ("© 2025 Example Media Group. All
+#: rights reserved.") on a whole page, but on an extractor's article text
+#: usually the story's own wire notice, which the gold texts keep
+#: (:data:`dedup.strip.lines.EXTRACTION_WAIVED`).
+COPYRIGHT = r"(?:©|\(c\)\s|copyright\b)"
+
+#: Photo-credit and source lines.
 CREDIT = (
-    r"(?:©|\(c\)\s|copyright\b)"
-    r"|(?:photo|image|picture|foto|bild|imagen|fotograf[ií]a|photograph|credit)s?(?:\s+credit)?\s*(?::|/|©|by\b)"
+    r"(?:photo|image|picture|foto|bild|imagen|fotograf[ií]a|photograph|credit)s?(?:\s+credit)?\s*(?::|/|©|by\b)"
     r"|(?:source|sources|quelle|fuente|fonte)\s*:"
 )
 
@@ -195,6 +200,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("chrome", CHROME),
     ("cta", CTA),
     ("section_label", SECTION_LABEL),
+    ("copyright", COPYRIGHT),
     ("credit", CREDIT),
     ("tags", TAGS),
 )
