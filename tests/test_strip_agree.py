@@ -45,6 +45,19 @@ def test_outside_lines_missing_from_the_other_are_dropped_inside_ones_kept():
     assert [a.lines[i] for i in a.dropped] == ["Menu and login links for the site", "Related: five other stories you may like"]
 
 
+def test_a_paragraph_before_the_shared_region_is_not_dropped_for_disagreement():
+    # readability started the article a paragraph late; a byline, a long
+    # heading (no sentence end) and anything after the region still go
+    intro = ("Most people never think about the wiring in their walls until a breaker trips, "
+             "and by then the repair is urgent and the cost is high.")
+    heading = ("Electrical wiring costs in the United States for every kind of home, room and budget, "
+               "explained by licensed electricians in plain words")
+    primary = "\n".join(["By Staff Writer", heading, intro, *STORY, "Related: five other stories you may like"])
+    a = agree(primary, "\n".join(STORY))
+    assert [a.lines[i] for i in a.dropped] == ["By Staff Writer", heading, "Related: five other stories you may like"]
+    assert a.kept()[0] == intro
+
+
 def test_inside_lines_missing_from_the_primary_are_inserted_in_place():
     other = "\n".join([STORY[0], "A quote box the main extractor missed entirely.", *STORY[1:]])
     a = agree("\n".join(STORY), other)

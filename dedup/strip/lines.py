@@ -61,7 +61,7 @@ from .features import (
     page_duplicates,
 )
 from .model import LineModel, load_model
-from .patterns import RECOMMENDATIONS, RULES, STAMP, RuleMatcher
+from .patterns import RECOMMENDATIONS, RULES, SENTENCE_END, STAMP, RuleMatcher
 
 _DEFAULT = StripConfig()
 _RULES = RuleMatcher()
@@ -92,7 +92,6 @@ _MAX_WORDS = {
 #: next to paragraphs, never between two removed lines.
 _BLOCK_MAX_LINES = 5
 _BLOCK_MAX_WORDS = 4
-_SENTENCE_END = (".", "!", "?", "。", "!", "?", '."', ".”", "?”", "!”", ':"', ".'")
 
 
 def rule_of(line: str) -> str | None:
@@ -124,7 +123,7 @@ def _rule_of_worded(line: str) -> str | None:
 
 
 def _is_short(line: str) -> bool:
-    return line.count(" ") < _BLOCK_MAX_WORDS and not line.endswith(_SENTENCE_END)
+    return line.count(" ") < _BLOCK_MAX_WORDS and not line.endswith(SENTENCE_END)
 
 
 #: The removal names that do not depend on the model, in a fixed order: a
@@ -451,7 +450,7 @@ def _named_codes(lines: list[str], config: StripConfig, repeated=None, worded: n
         limit = config.repeat_max_words
         for k in np.flatnonzero(codes == 0).tolist():
             ln = lines[k]
-            if ln in repeated and (ln.count(" ") < limit or not ln.endswith(_SENTENCE_END)):
+            if ln in repeated and (ln.count(" ") < limit or not ln.endswith(SENTENCE_END)):
                 codes[k] = _REPEATED
     return codes
 

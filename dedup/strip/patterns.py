@@ -190,6 +190,9 @@ RECOMMENDATIONS = (
     r"(?:\s*(?:\.\.\.|…|[:.!»›>|]))?\s*$"
 )
 
+#: How a line that ends like a sentence ends.
+SENTENCE_END = (".", "!", "?", "。", "!", "?", '."', ".”", "?”", "!”", ':"', ".'")
+
 #: The named rules, in the order they are tried: the first match names the removal.
 RULES: tuple[tuple[str, str], ...] = (
     ("date", DATE),
