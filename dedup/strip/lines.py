@@ -6,8 +6,8 @@ names its removal:
 1. ``no_words``: a line without a letter or digit ("*", "• • •").
 2. The named rules of :mod:`.patterns` (``date``, ``ticker``,
    ``comment_form``, ``cross_link``, ``share_follow``, ``chrome``, ``cta``,
-   ``section_label``, ``copyright``, ``credit``, ``tags``), each bounded in length so a
-   real sentence that happens to start like a prompt survives.
+   ``section_label``, ``copyright``, ``credit``, ``tags``), each bounded in
+   length so a real sentence that happens to start like a prompt survives.
 3. ``repeated_line``: a short line seen on many pages of the run
    (:mod:`.repeats`), when the caller supplies run statistics.
 4. ``model:<feature>``: the learned line model of :mod:`.model`; the
