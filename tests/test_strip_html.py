@@ -59,6 +59,16 @@ def test_deeply_nested_page_falls_back_to_its_visible_text():
     assert "rebuild the old bridge" in r.text
 
 
+def test_a_head_never_closed_does_not_hide_the_fallback_text():
+    """Damaged pages leave ``<title>`` (or ``<head>``) open; the page's body is still what a reader sees."""
+    story = "The council voted on Monday to rebuild the old bridge over the river before next winter. " * 3
+    page = ("<html><head><title>Council news<script>var x = 1;</script>"
+            + "<div>" * 3000 + f"<p>{story}</p>" + "</div>" * 3000 + "</html>")
+    r = strip_html(page, StripConfig(html_isolation=False))
+    assert r.method == "fallback:flatten"
+    assert "rebuild the old bridge" in r.text
+
+
 def test_empty_and_junk_pages_do_not_raise():
     for html in ("", "   ", "\x00\x01\x02 binary junk", "<" * 1000, "<div>" * 5000):
         r = strip_html(html, StripConfig(html_isolation=False))
