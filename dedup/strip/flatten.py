@@ -38,13 +38,18 @@ class _Flattener(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.open: list[str] = []  # the hidden elements open, innermost last
+        self.count: dict[str, int] = dict.fromkeys(_HIDDEN, 0)  # of each in ``open``
+
+    def _close_last(self) -> None:
+        self.count[self.open.pop()] -= 1
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag not in _HEAD_CONTENT and self.open and self.open[-1] in _HEAD_ONLY:
+        if tag not in _HEAD_CONTENT:
             while self.open and self.open[-1] in _HEAD_ONLY:
-                self.open.pop()
+                self._close_last()
         if tag in _HIDDEN:
             self.open.append(tag)
+            self.count[tag] += 1
         elif tag in _BLOCK:
             self.parts.append("\n")
 
@@ -54,8 +59,10 @@ class _Flattener(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN:
-            if tag in self.open:  # it closes every hidden element opened inside it
-                del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+            if self.count[tag]:  # it closes every hidden element opened inside it
+                while self.open[-1] != tag:
+                    self._close_last()
+                self._close_last()
         elif tag in _BLOCK:
             self.parts.append("\n")
 
@@ -74,6 +81,8 @@ def flatten_html(html: str) -> str:
     'deep'
     >>> flatten_html("<html><head><title>Never closed<script>x()</script></head><body><p>Story.</p></body></html>")
     'Story.'
+    >>> flatten_html("<p>Seen</p><svg><noscript>x</svg><p>again</p>")  # an end tag closes what opened inside it
+    'Seen\\nagain'
     """
     parser = _Flattener()
     parser.feed(html)
