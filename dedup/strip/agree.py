@@ -161,18 +161,19 @@ class _Lines:
             present[i] = f" {' '.join(self.tokens(i))} " in joined
         return present
 
-    def repeated(self, copies: int, share: float) -> np.ndarray:
+    def repeated(self, counts: np.ndarray, copies: int, share: float) -> np.ndarray:
         """Per line, whether at least ``share`` of its 4-grams occur ``copies``
-        times or more in this text (a line without 4-grams: never).
+        times or more in this text, given each 4-gram's count here (``counts``,
+        from :func:`_shared`); a line without 4-grams never is.
 
         >>> caption = "Crowds watch the parade on Main Street on Sunday."
-        >>> _Lines("\\n".join([caption, "Story text goes here today.", caption, caption])).repeated(3, 0.8).tolist()
+        >>> t = _Lines("\\n".join([caption, "Story text goes here today.", caption, caption]))
+        >>> t.repeated(_shared(t.keys[:0], t.keys)[2], 3, 0.8).tolist()
         [True, False, True, True]
         """
         n = len(self.lines)
-        _, inv, counts = np.unique(self.keys, return_inverse=True, return_counts=True)
         total = np.bincount(self.gram_line, minlength=n)
-        often = np.bincount(self.gram_line, weights=counts[inv] >= copies, minlength=n)
+        often = np.bincount(self.gram_line, weights=counts >= copies, minlength=n)
         return (total > 0) & (often >= share * total)
 
     def joined(self) -> str:
@@ -194,15 +195,16 @@ def key_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return np.bincount(at_a, minlength=n), np.bincount(at_b, minlength=n), at_a, at_b
 
 
-def _shared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which keys of ``a`` occur in ``b``, and which of ``b`` occur in ``a``
-    (:func:`key_counts`: ``np.isin`` both ways sorts each twice over).
+def _shared(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which keys of ``a`` occur in ``b``, which of ``b`` occur in ``a``, and
+    how often each key of ``b`` occurs in ``b`` (:func:`key_counts`:
+    ``np.isin`` both ways sorts each twice over).
 
-    >>> [x.tolist() for x in _shared(np.array([3, 1, 3, 7]), np.array([7, 2]))]
-    [[False, False, False, True], [True, False]]
+    >>> [x.tolist() for x in _shared(np.array([3, 1, 3, 7]), np.array([7, 2, 7]))]
+    [[False, False, False, True], [True, False, True], [2, 1, 2]]
     """
     in_a, in_b, at_a, at_b = key_counts(a, b)
-    return in_b[at_a] > 0, in_a[at_b] > 0
+    return in_b[at_a] > 0, in_a[at_b] > 0, in_b[at_b]
 
 
 def _grams(ids: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +269,7 @@ def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agr
     p, o = _Lines(primary), _Lines(other)
     if not p.keys.shape[0]:
         return Agreement(tuple(p.lines))
-    p_hit, o_hit = _shared(p.keys, o.keys)
+    p_hit, o_hit, o_counts = _shared(p.keys, o.keys)
     p_in = p.present_in(p_hit, o)
     share = float(p_hit.mean())
     back = float(o_hit.mean()) if o_hit.shape[0] else 0.0
@@ -277,7 +279,7 @@ def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agr
     o_in = o.present_in(o_hit, p)
     shared = np.flatnonzero(p_in)
     first, last = int(shared[0]), int(shared[-1])
-    after = _insertions(p, o, o_in, first, last)
+    after = _insertions(p, o, o_in, o.repeated(o_counts, FURNITURE_COPIES, FURNITURE_SHARE), first, last)
     lines: list[str] = []
     dropped: list[int] = []
     added: list[int] = []
@@ -295,8 +297,9 @@ def agree(primary: str, other: str, min_agreement: float = MIN_AGREEMENT) -> Agr
     return Agreement(tuple(lines), tuple(dropped), tuple(added), share, overlap)
 
 
-def _insertions(p: _Lines, o: _Lines, o_in: np.ndarray, first: int, last: int) -> dict[int, list[str]]:
-    """The other's lines missing from the primary, by the primary line they follow.
+def _insertions(p: _Lines, o: _Lines, o_in: np.ndarray, furniture: np.ndarray, first: int,
+                last: int) -> dict[int, list[str]]:
+    """The other's lines missing from the primary and not ``furniture``, by the primary line they follow.
 
     A missing line follows the anchor of the last shared line before it: the
     primary line holding most of that line's 4-grams. It is inserted only
@@ -307,7 +310,6 @@ def _insertions(p: _Lines, o: _Lines, o_in: np.ndarray, first: int, last: int) -
         return {}
     order = np.argsort(p.keys, kind="stable")
     sorted_keys = p.keys[order]
-    furniture = o.repeated(FURNITURE_COPIES, FURNITURE_SHARE)
     after: dict[int, list[str]] = {}
     seen: list[int] = []  # shared lines of the other so far, latest last
     anchors: dict[int, int] = {}
