@@ -32,7 +32,13 @@ After every pass, a third: ``timestamp_run``. Three or more time-stamp
 lines close together ("2 days ago at 07:52 am", "August 8, 2018 at 3:17
 pm"), after the first hundred kept words of the page, head a comment
 thread or a news feed; the page loses every kept line from the first of
-them on (:func:`timestamp_runs`).
+them on (:func:`timestamp_runs`). And on whole pages (not the HTML path's
+extractions), ``before_headline``: a flattened page opens with its
+``<title>``; once that line is removed, what is still kept above the first
+line that repeats the title's headline part, with 50 or more kept words
+after that line, is the site's chrome that reads like prose (a news
+feed's "Headline DATELINE: lede" teasers), and is cut
+(:func:`headline_lines`, :func:`before_headline`).
 
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
@@ -336,6 +342,101 @@ _RECOMMENDATIONS = re.compile(RECOMMENDATIONS, re.IGNORECASE)
 _WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
 
 
+#: Where a page's title (its first line, as a flattened page starts with
+#: its ``<title>``) splits into headline and site name: " | ", " - ",
+#: " – ", " — ", " » ", " · " (a colon inside a headline has no space before it).
+_TITLE_SEP = re.compile(r"\s+[|\-–—»·]\s+")
+#: The headline line repeats the title's longest part: their lower-cased
+#: word sets overlap by at least this Jaccard index.
+_HEADLINE_MATCH = 0.85
+#: A title part of fewer words is not a headline ("Home", a bare date); one
+#: of more is a paragraph, as when a text starts with its article.
+_HEADLINE_WORDS = (3, 25)
+#: The page keeps at least this many words after its headline, or nothing
+#: before it is cut: the headline opens an article, not a teaser at the end.
+_HEADLINE_MIN_AFTER = 50
+
+
+def headline_lines(lines: list[str], seg: np.ndarray, n_pages: int, words: np.ndarray) -> np.ndarray:
+    """Per page (of lines grouped by ``seg``), the batch index of the line
+    that repeats the page's title as its headline, or -1.
+
+    The title is the page's first line; its headline part is the longest
+    of its parts split at a site-name separator (``_TITLE_SEP``), and the
+    headline is the first later line whose lower-cased word set overlaps
+    it by :data:`_HEADLINE_MATCH` (Jaccard). ``words`` are the lines' word
+    counts; only lines of a size that could match are read.
+
+    >>> page = ["Storm hits the coast - Daily News", "Home", "Storm hits the coast", "Text."]
+    >>> headline_lines(page, np.zeros(4, dtype=np.int64), 1, np.array([6, 1, 4, 1])).tolist()
+    [2]
+    """
+    n = len(lines)
+    if not n:
+        return np.full(n_pages, -1, dtype=np.int64)
+    first = np.searchsorted(seg, np.arange(n_pages + 1))
+    heads: list[set[str]] = [set()] * n_pages
+    lo = [n + 1] * n_pages  # no page matches a line of that many words
+    hi = [0] * n_pages
+    for p in np.flatnonzero(first[1:] - first[:-1] > 1).tolist():
+        part = max(_TITLE_SEP.split(lines[first[p]]), key=lambda t: len(_WORD.findall(t)))
+        head = set(_WORD.findall(part.lower()))
+        if _HEADLINE_WORDS[0] <= len(head) <= _HEADLINE_WORDS[1]:
+            heads[p] = head
+            # Jaccard >= m needs m * |head| <= |line's words| <= |head| / m (distinct
+            # words; a line that repeats one counts it twice here, and is not read)
+            lo[p] = math.ceil(_HEADLINE_MATCH * len(head))
+            hi[p] = math.floor(len(head) / _HEADLINE_MATCH)
+    lo_at, hi_at = np.array(lo)[seg], np.array(hi)[seg]
+    cand = np.flatnonzero((words >= lo_at) & (words <= hi_at) & (np.arange(n) > first[seg]))
+    found = [-1] * n_pages
+    for k, p in zip(cand.tolist(), seg[cand].tolist()):
+        if found[p] < 0:
+            line = lines[k].lower()
+            head = heads[p]
+            # a line whose first word is not the headline's is not read
+            # further: most candidates are not headlines
+            if _WORD.search(line).group() not in head:
+                continue
+            got = set(_WORD.findall(line))
+            if len(got & head) >= _HEADLINE_MATCH * len(got | head):
+                found[p] = k
+    return np.array(found, dtype=np.int64)
+
+
+def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Per line, True for a kept line above its page's headline (``head``,
+    from :func:`headline_lines`), when the page's title is removed and at
+    least :data:`_HEADLINE_MIN_AFTER` kept words follow the headline. The
+    lines are every line of some pages, grouped by page ``seg``: ``at`` are
+    their indices in the batch, ``codes`` their removals so far (0 keeps a
+    line).
+
+    A flattened page opens with its title and its site's chrome; what the
+    model keeps between them and the article is the chrome that reads like
+    prose, most of all a news feed's "Headline DATELINE: lede" teasers.
+    The rule needs the page's first line removed; stripped once more, a
+    page starts with a line the first run kept, so the rule never cuts it
+    again (the output stays idempotent).
+
+    >>> page = ["Storm hits the coast - Daily News", "Other story: a lede.", "Storm hits the coast", "Rain fell. " * 30]
+    >>> seg, words = np.zeros(4, dtype=np.int64), np.array([6, 4, 4, 60])
+    >>> head = headline_lines(page, seg, 1, words)
+    >>> at = np.arange(4)
+    >>> before_headline(head, at, np.array([1, 0, 0, 0]), words, seg).tolist()
+    [False, True, False, False]
+    >>> before_headline(head, at, np.array([0, 0, 0, 0]), words, seg).tolist()  # the title kept
+    [False, False, False, False]
+    """
+    n_pages = head.shape[0]
+    line_head = head[seg]
+    first = np.searchsorted(seg, np.arange(n_pages))  # each page's first line among these
+    kept = codes == 0
+    has = (line_head >= 0) & ~kept[first[seg]]
+    after = np.bincount(seg, np.where(has & kept & (at > line_head), words, 0), minlength=n_pages)
+    return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)[seg]
+
+
 def _word_counts(lines: list[str]) -> np.ndarray:
     """Each line's words, as the ``words`` feature counts them, where no feature rows were computed."""
     return np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
@@ -626,6 +727,9 @@ def _strip_slice(
         digits = None
     if extracted:
         codes[recommendation_tails(lines, seg, len(texts), words) & (codes == 0)] = passes.names.code("recommendations")
+    head = headline_lines(lines, seg, len(texts), words) if not extracted else None
+    headed = np.flatnonzero(head[seg] >= 0) if head is not None else np.zeros(0, dtype=np.int64)
+    head_code = passes.names.code("before_headline")
     stamp = stamp_lines(lines, words, digits)
     # only pages with enough stamps for a run are looked at after each pass
     stamped = np.flatnonzero((np.bincount(seg[stamp], minlength=len(texts)) >= _RUN_STAMPS)[seg])
@@ -643,6 +747,10 @@ def _strip_slice(
             kept = codes[stamped] == 0
             cut = stamped[timestamp_runs(stamp[stamped], kept, words[stamped], seg[stamped], len(texts)) & kept]
             codes[cut] = stamp_code
+            gone = np.concatenate((gone, cut))
+        if headed.shape[0]:  # the lines of pages with a headline
+            cut = headed[before_headline(head, headed, codes[headed], words[headed], seg[headed])]
+            codes[cut] = head_code
             gone = np.concatenate((gone, cut))
         # a page that lost nothing is done, unless this pass saw its blank-line
         # groups: then its output (without them) is checked once more, as a re-run would see it
