@@ -48,7 +48,10 @@ from dedup.strip.features import FEATURES, block_ids, feature_matrix  # noqa: E4
 from dedup.strip.lines import (  # noqa: E402
     _block_rules,
     _comment_sections,
+    _word_counts,
+    before_headline,
     classify,
+    headline_lines,
     named_rules,
     recommendation_tails,
     strip_lines,
@@ -233,6 +236,19 @@ def fit_twice(names, pages, groups, reps, field, config, two_stage) -> LineModel
     return fit_model([g for n in names for g in groups[n]] + extra, 0.5, two_stage)
 
 
+def headline_cut(lines: list[str], rules: list[str | None]) -> list[str | None]:
+    """The ``before_headline`` cut after a first pass over a whole page, as
+    :func:`dedup.strip.lines.strip_many` makes it."""
+    seg = np.zeros(len(lines), dtype=np.int64)
+    words = _word_counts(lines)
+    head = headline_lines(lines, seg, 1, words)
+    if head[0] < 0:
+        return rules
+    removed = np.array([r is not None for r in rules], dtype=np.int32)
+    cut = before_headline(head, np.arange(len(lines)), removed, words, seg)
+    return ["before_headline" if c else r for r, c in zip(rules, cut.tolist())]
+
+
 def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None, extracted: bool = False) -> dict:
     """The whole stripper's AEB F1: first pass from the cache, then the fixpoint
     (``extracted``: on trafilatura's output, as the HTML path strips it)."""
@@ -243,6 +259,8 @@ def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeate
             for i, d in zip(idx, model.decide(X, lines=[lines[i] for i in idx])):
                 rules[i] = d
         rules = _block_rules(lines, rules)
+        if not extracted:
+            rules = headline_cut(lines, rules)
         kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
         if any(rules):
             kept = "\n".join(strip_lines(kept, config, repeated, model, extracted)[0])
