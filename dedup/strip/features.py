@@ -291,6 +291,37 @@ def _class_counts(idx: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> l
     return counts
 
 
+#: Chinese and Japanese write words without spaces between them, so a run
+#: of word characters there is a clause, not a word. A line counts as many
+#: words as it has runs, or one per two of its kana and CJK ideographs
+#: (these code point ranges), about a word's length in either language,
+#: whichever is more: a menu item ("ホーム") stays one word, and a line of
+#: Japanese prose has as many words as its length says, where it had one or
+#: two before and read as a menu (aeb 172: recall 0.19, then 0.90).
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+CJK_CHARS_PER_WORD = 2
+
+
+def cjk_chars(idx: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """Per line (``starts`` in ``idx``, the lines' joined code points), the
+    characters in :data:`CJK_RANGES`. Only the code points from the first
+    range up are looked at: few, on most pages.
+
+    >>> t = "日本語の文章です。\\nplain text"
+    >>> idx = _table_index(np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32))
+    >>> cjk_chars(idx, np.array([0, 10]), 2).tolist()
+    [8, 0]
+    """
+    high = np.flatnonzero(idx >= CJK_RANGES[0][0])
+    if not high.shape[0]:
+        return np.zeros(n, dtype=np.int64)
+    cp = idx.take(high)
+    inside = np.zeros(high.shape[0], dtype=bool)
+    for lo, hi in CJK_RANGES:
+        inside |= (cp >= lo) & (cp <= hi)
+    return np.bincount(np.searchsorted(starts, high[inside], side="right") - 1, minlength=n)
+
+
 def _table_index(cps: np.ndarray) -> np.ndarray:
     """Code points clipped to the tables, as ``intp``: ``take`` with an
     ``intp`` index gathers three times faster than indexing with ``uint32``."""
@@ -345,7 +376,7 @@ def _distinct_rows(lines: list[str], repeated) -> np.ndarray:
     w_edges = np.flatnonzero(inword[1:] != inword[:-1])  # a run of word characters opens, then closes
     w_start = w_edges[0::2]
     w_line = np.searchsorted(starts, w_start, side="right") - 1
-    nwords = np.bincount(w_line, minlength=n)
+    nwords = np.maximum(np.bincount(w_line, minlength=n), cjk_chars(idx, starts, n) // CJK_CHARS_PER_WORD)
     title = np.bincount(w_line, (flags.take(idx.take(w_start)) & _UPPER) > 0, minlength=n)
     h = _run_hashes(idx, w_start, w_edges[1::2])
     stop_set, cta_set = _vocab_sets()

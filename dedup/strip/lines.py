@@ -58,6 +58,8 @@ import numpy as np
 from .base import Removal, StripResult, check_size
 from .config import StripConfig
 from .features import (
+    CJK_CHARS_PER_WORD,
+    CJK_RANGES,
     FEATURES,
     PageLines,
     Segments,
@@ -437,9 +439,21 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
     return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)[seg]
 
 
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
+
+
 def _word_counts(lines: list[str]) -> np.ndarray:
-    """Each line's words, as the ``words`` feature counts them, where no feature rows were computed."""
-    return np.fromiter((len(_WORD.findall(ln)) for ln in lines), dtype=np.int64, count=len(lines))
+    """Each line's words, as the ``words`` feature counts them, where no feature rows were computed.
+
+    >>> _word_counts(["Two words", "日本語の文章です。"]).tolist()
+    [2, 4]
+    """
+    return np.fromiter((_words_of(ln) for ln in lines), dtype=np.int64, count=len(lines))
+
+
+def _words_of(line: str) -> int:
+    runs = len(_WORD.findall(line))
+    return runs if line.isascii() else max(runs, len(_CJK.findall(line)) // CJK_CHARS_PER_WORD)
 
 
 #: Words of a page a recommendations header must follow: an article's
