@@ -50,3 +50,18 @@ def test_whole_classifier_is_linear():
         rule_of(text)
         strip_text(text + "\n" + text)
         assert time.perf_counter() - t0 < 10.0, text[:20]
+
+
+def test_title_split_is_linear():
+    """The page's first line is split at site-name separators (``before_headline``)."""
+    from dedup.strip.lines import _TITLE_SEP
+
+    for text in _adversarial():
+        t0 = time.perf_counter()
+        _TITLE_SEP.split(text)
+        elapsed = time.perf_counter() - t0
+        assert elapsed < 0.25, f"title split took {elapsed:.2f}s on {text[:30]!r}..."
+    body = "\n".join(["Storm hits the coast", *["The storm hit the coast on Monday and closed the roads."] * 10])
+    t0 = time.perf_counter()
+    strip_text("Storm" + " " * 200_000 + "hits the coast\n" + body)
+    assert time.perf_counter() - t0 < 10.0

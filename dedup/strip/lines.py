@@ -347,7 +347,9 @@ _WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
 #: Where a page's title (its first line, as a flattened page starts with
 #: its ``<title>``) splits into headline and site name: " | ", " - ",
 #: " – ", " — ", " » ", " · " (a colon inside a headline has no space before it).
-_TITLE_SEP = re.compile(r"\s+[|\-–—»·]\s+")
+#: A match starts only where a run of spaces starts: tried from inside the
+#: run as well, ``\s+`` would make a long run of spaces quadratic.
+_TITLE_SEP = re.compile(r"(?<!\s)\s+[|\-–—»·]\s+")
 #: The headline line repeats the title's longest part: their lower-cased
 #: word sets overlap by at least this Jaccard index.
 _HEADLINE_MATCH = 0.85
