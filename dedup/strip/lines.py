@@ -695,7 +695,8 @@ def strip_many(
 
     ``extracted`` texts (the HTML path's extractions) are also cut from a
     recommendations header on (:func:`recommendation_tails`), and the
-    named rules of :data:`EXTRACTION_WAIVED` do not apply to them.
+    named rules of :data:`EXTRACTION_WAIVED` do not apply to them; other
+    texts are whole pages, cut above their headline (:func:`before_headline`).
 
     Texts are taken in consecutive slices of at most :data:`CHUNK_CHARS`
     characters (or one text, if larger), which bounds the memory; a text's
