@@ -38,7 +38,10 @@ extractions), ``before_headline``: a flattened page opens with its
 line that repeats the title's headline part, with 50 or more kept words
 after that line, is the site's chrome that reads like prose (a news
 feed's "Headline DATELINE: lede" teasers), and is cut
-(:func:`headline_lines`, :func:`before_headline`).
+(:func:`headline_lines`, :func:`before_headline`). Also on whole pages,
+``after_page_end``: what is still kept after a comment form or a copyright
+notice that half the page's kept words come before is the comments,
+related links and footer after the article (:func:`after_page_end`).
 
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
@@ -441,6 +444,52 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
     return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)[seg]
 
 
+
+#: A page's end: a comment form ("Leave a Reply", "12 Comments") or a
+#: copyright notice (one with "©", "(c)", a year or "rights reserved", so a
+#: heading such as "Copyright license" is not one), met after at least this
+#: share of the page's kept words. Kept lines after it are the comments,
+#: related links and footer that follow an article.
+_END_MARK_SHARE = 0.5
+_NOTICE = re.compile(r"©|\(c\)|\b(?:19|20)\d\d\b|rights\s+reserved", re.IGNORECASE)
+
+
+def end_marks(lines: list[str], codes: np.ndarray) -> np.ndarray:
+    """Per line, True for a page-end mark (:data:`_END_MARK_SHARE`), from
+    the named rules' ``codes`` (as :data:`_FIXED_NAMES` numbers)."""
+    out = codes == _FIXED_CODE["comment_form"]
+    for k in np.flatnonzero(codes == _FIXED_CODE["copyright"]).tolist():
+        out[k] = _NOTICE.search(lines[k]) is not None
+    return out
+
+
+def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: np.ndarray, n_pages: int) -> np.ndarray:
+    """Per line (of pages grouped by ``seg``), True for a kept line after its
+    page's first end ``mark`` (:func:`end_marks`) that at least
+    :data:`_END_MARK_SHARE` of the page's kept words come before.
+
+    A mark is a removed line, so a page stripped once more has none: the
+    output stays idempotent.
+
+    >>> mark = np.array([False, False, True, False])
+    >>> kept, words, seg = np.array([True, True, False, True]), np.array([40, 40, 2, 30]), np.zeros(4, dtype=np.int64)
+    >>> after_page_end(mark, kept, words, seg, 1).tolist()
+    [False, False, False, True]
+    >>> after_page_end(mark, kept, np.array([10, 10, 2, 30]), seg, 1).tolist()  # most of the page after it
+    [False, False, False, False]
+    """
+    n = seg.shape[0]
+    w = np.where(kept, words, 0)
+    before = np.cumsum(w) - w  # kept words of the batch above each line
+    first = np.searchsorted(seg, np.arange(n_pages))
+    before = before - before[np.minimum(first, max(n - 1, 0))][seg]
+    total = np.bincount(seg, w, minlength=n_pages)
+    at = np.flatnonzero(mark)
+    at = at[(before[at] >= _END_MARK_SHARE * total[seg[at]]) & (total[seg[at]] > 0)]
+    cut = np.full(n_pages, n, dtype=np.int64)
+    np.minimum.at(cut, seg[at], at)
+    return kept & (np.arange(n) > cut[seg])
+
 _CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
 
 
@@ -696,7 +745,8 @@ def strip_many(
     ``extracted`` texts (the HTML path's extractions) are also cut from a
     recommendations header on (:func:`recommendation_tails`), and the
     named rules of :data:`EXTRACTION_WAIVED` do not apply to them; other
-    texts are whole pages, cut above their headline (:func:`before_headline`).
+    texts are whole pages, cut above their headline (:func:`before_headline`)
+    and after their end (:func:`after_page_end`).
 
     Texts are taken in consecutive slices of at most :data:`CHUNK_CHARS`
     characters (or one text, if larger), which bounds the memory; a text's
@@ -747,6 +797,7 @@ def _strip_slice(
     head = headline_lines(lines, seg, len(texts), words) if not extracted else None
     headed = np.flatnonzero(head[seg] >= 0) if head is not None else np.zeros(0, dtype=np.int64)
     head_code = passes.names.code("before_headline")
+    end_code = passes.names.code("after_page_end")
     stamp = stamp_lines(lines, words, digits)
     # only pages with enough stamps for a run are looked at after each pass
     stamped = np.flatnonzero((np.bincount(seg[stamp], minlength=len(texts)) >= _RUN_STAMPS)[seg])
@@ -769,6 +820,15 @@ def _strip_slice(
             cut = headed[before_headline(head, headed, codes[headed], words[headed], seg[headed])]
             codes[cut] = head_code
             gone = np.concatenate((gone, cut))
+        if not extracted:
+            if n_pass == 0:  # the marks are named rules' lines: known after the first pass
+                every_mark = end_marks(lines, codes)
+                marked = np.flatnonzero(np.bincount(seg, every_mark, minlength=len(texts))[seg] > 0)
+                mark = every_mark[marked]
+            if marked.shape[0]:
+                cut = marked[after_page_end(mark, codes[marked] == 0, words[marked], seg[marked], len(texts))]
+                codes[cut] = end_code
+                gone = np.concatenate((gone, cut))
         # a page that lost nothing is done, unless this pass saw its blank-line
         # groups: then its output (without them) is checked once more, as a re-run would see it
         touched = np.zeros(len(texts), dtype=bool)

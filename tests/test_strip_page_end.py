@@ -1,0 +1,65 @@
+"""The ``after_page_end`` rule: on a whole page, what is still kept after a
+comment form or a copyright notice that most of the page's text comes
+before is the comments, related links and footer that follow an article."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedup.strip import strip_text, strip_texts
+from dedup.strip.config import StripConfig
+from dedup.strip.lines import _Codes, end_marks, strip_many
+
+STORY = [
+    "The city council voted on Tuesday to approve a new budget for road repairs after a long debate.",
+    "Members argued for three hours about the cost of resurfacing the main bridge across the river.",
+    "The mayor said the work would start in the spring and finish before the end of the next year.",
+    "Residents who spoke at the meeting asked for more crossings near the two primary schools.",
+    "The budget also sets aside money for new street lights on the northern side of the town.",
+]
+AFTER = [
+    "Maria Lopez: I think the bridge should have been fixed years ago, and everyone in town knows it.",
+    "The new library on Elm Street opens next week with a reading room for children and a café.",
+]
+
+
+def _rules(text):
+    return {x.text: x.rule for x in strip_text(text).removed}
+
+
+def test_what_follows_a_comment_form_after_the_story_is_cut():
+    r = strip_text("\n".join([*STORY, "Leave a Reply", *AFTER]))
+    assert r.text == "\n".join(STORY)
+    rules = _rules("\n".join([*STORY, "Leave a Reply", *AFTER]))
+    assert [rules[line] for line in AFTER] == ["after_page_end"] * 2
+    assert strip_text(r.text).text == r.text  # idempotent: the mark is gone from the output
+
+
+def test_what_follows_a_copyright_notice_is_cut():
+    r = strip_text("\n".join([*STORY, "© 2025 Springfield Daily. All rights reserved.", *AFTER]))
+    assert r.text == "\n".join(STORY)
+
+
+def test_a_mark_before_most_of_the_page_cuts_nothing():
+    """A "Comments" link in the header, or a notice above the story."""
+    text = "\n".join([AFTER[1], "Leave a Reply", *STORY])
+    assert "after_page_end" not in _rules(text).values()
+
+
+def test_a_copyright_heading_is_not_a_notice():
+    lines = ["Copyright license", "© 2025 Example Media", "Copyright 2008 The Associated Press", "Leave a Reply"]
+    names = _Codes()
+    codes = names.of(["copyright", "copyright", "copyright", "comment_form"])
+    assert end_marks(lines, codes).tolist() == [False, True, True, True]
+
+
+def test_the_html_path_s_extractions_are_not_cut():
+    text = "\n".join([*STORY, "Leave a Reply", *AFTER])
+    (kept, removed), = strip_many([text], StripConfig(), extracted=True)
+    assert "after_page_end" not in {x.rule for x in removed}
+
+
+def test_a_page_s_result_does_not_depend_on_its_batch():
+    pages = ["\n".join([*STORY, "Leave a Reply", *AFTER]), "\n".join(STORY), "\n".join([AFTER[0], "Leave a Reply", *STORY])]
+    assert [r.text for r in strip_texts(pages)] == [strip_text(p).text for p in pages]
+    assert np.all([strip_text(r.text).text == r.text for r in strip_texts(pages)])
