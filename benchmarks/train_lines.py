@@ -46,11 +46,14 @@ import strip_data as data  # noqa: E402
 from dedup.strip import LineStats, StripConfig  # noqa: E402
 from dedup.strip.features import FEATURES, block_ids, feature_matrix  # noqa: E402
 from dedup.strip.lines import (  # noqa: E402
+    _FIXED_CODE,
     _block_rules,
     _comment_sections,
     _word_counts,
+    after_page_end,
     before_headline,
     classify,
+    end_marks,
     headline_lines,
     named_rules,
     recommendation_tails,
@@ -236,17 +239,20 @@ def fit_twice(names, pages, groups, reps, field, config, two_stage) -> LineModel
     return fit_model([g for n in names for g in groups[n]] + extra, 0.5, two_stage)
 
 
-def headline_cut(lines: list[str], rules: list[str | None]) -> list[str | None]:
-    """The ``before_headline`` cut after a first pass over a whole page, as
-    :func:`dedup.strip.lines.strip_many` makes it."""
+def page_cuts(lines: list[str], rules: list[str | None]) -> list[str | None]:
+    """The ``before_headline`` and ``after_page_end`` cuts after a first pass
+    over a whole page, as :func:`dedup.strip.lines.strip_many` makes them."""
     seg = np.zeros(len(lines), dtype=np.int64)
     words = _word_counts(lines)
     head = headline_lines(lines, seg, 1, words)
-    if head[0] < 0:
-        return rules
-    removed = np.array([r is not None for r in rules], dtype=np.int32)
-    cut = before_headline(head, np.arange(len(lines)), removed, words, seg)
-    return ["before_headline" if c else r for r, c in zip(rules, cut.tolist())]
+    if head[0] >= 0:
+        removed = np.array([r is not None for r in rules], dtype=np.int32)
+        cut = before_headline(head, np.arange(len(lines)), removed, words, seg)
+        rules = ["before_headline" if c else r for r, c in zip(rules, cut.tolist())]
+    named = np.array([_FIXED_CODE.get(r, 0) for r in rules], dtype=np.int32)
+    kept = np.array([r is None for r in rules])
+    cut = after_page_end(end_marks(lines, named), kept, words, seg, 1)
+    return ["after_page_end" if c else r for r, c in zip(rules, cut.tolist())]
 
 
 def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeated=None, extracted: bool = False) -> dict:
@@ -260,7 +266,7 @@ def evaluate(cached: list[tuple], model: LineModel, config: StripConfig, repeate
                 rules[i] = d
         rules = _block_rules(lines, rules)
         if not extracted:
-            rules = headline_cut(lines, rules)
+            rules = page_cuts(lines, rules)
         kept = "\n".join(ln for ln, r in zip(lines, rules) if r is None)
         if any(rules):
             kept = "\n".join(strip_lines(kept, config, repeated, model, extracted)[0])

@@ -477,12 +477,16 @@ def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: n
     [False, False, False, True]
     >>> after_page_end(mark, kept, np.array([10, 10, 2, 30]), seg, 1).tolist()  # most of the page after it
     [False, False, False, False]
+    >>> after_page_end(mark[:0], kept[:0], words[:0], seg[:0], 1).tolist()
+    []
     """
     n = seg.shape[0]
+    if not mark.any():
+        return np.zeros(n, dtype=bool)
     w = np.where(kept, words, 0)
     before = np.cumsum(w) - w  # kept words of the batch above each line
     first = np.searchsorted(seg, np.arange(n_pages))
-    before = before - before[np.minimum(first, max(n - 1, 0))][seg]
+    before = before - before[np.minimum(first, n - 1)][seg]
     total = np.bincount(seg, w, minlength=n_pages)
     at = np.flatnonzero(mark)
     at = at[(before[at] >= _END_MARK_SHARE * total[seg[at]]) & (total[seg[at]] > 0)]
