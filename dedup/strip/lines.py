@@ -839,6 +839,11 @@ def _strip_slice(
         touched[seg[gone]] = True
         active &= touched | had_blocks
         had_blocks = np.zeros(len(texts), dtype=bool)
+        # a page no pass looks at again keeps its codes: the page cuts skip it from now on
+        headed = headed[active[seg[headed]]]
+        if not extracted and marked.shape[0]:
+            still = active[seg[marked]]
+            marked, mark = marked[still], mark[still]
     # removals in batch order, which is page order, then line order
     out_at, kept_at = np.flatnonzero(codes), np.flatnonzero(codes == 0)
     names = passes.names.names
