@@ -479,6 +479,15 @@ class Segments:
         """Per row, the sum of ``x`` over its document."""
         return np.bincount(self.number, x, minlength=self.bounds.shape[0] - 1)[self.number]
 
+    def before(self, x: np.ndarray) -> np.ndarray:
+        """Per row, the sum of ``x`` over the rows of its document above it.
+
+        >>> Segments(np.array([0, 0, 0, 1, 1])).before(np.array([3, 4, 5, 6, 7])).tolist()
+        [0, 3, 7, 0, 6]
+        """
+        above = np.cumsum(x) - x  # over the rows of every document above, too
+        return above - above[self.start]
+
 
 def context_columns(base: np.ndarray, blocks: np.ndarray | None = None, seg: np.ndarray | None = None) -> np.ndarray:
     """Context features from the per-line matrix of one document, or of a

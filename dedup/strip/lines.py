@@ -327,10 +327,7 @@ def timestamp_runs(stamp: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: 
     at = np.flatnonzero(stamp)
     if at.shape[0] < _RUN_STAMPS:
         return out
-    w = np.where(kept & ~stamp, words, 0)
-    before = np.cumsum(w) - w  # kept words of the batch above each line
-    first = np.searchsorted(seg, np.arange(n_pages))  # each page's first line
-    before = before - before[np.minimum(first, before.shape[0] - 1)][seg]
+    before = Segments(seg).before(np.where(kept & ~stamp, words, 0))  # kept words of the page above
     b, p = before[at], seg[at]
     near = np.concatenate(((p[1:] == p[:-1]) & (b[1:] - b[:-1] <= _RUN_GAP), [False]))
     bad = np.concatenate(([0], np.cumsum(~near)))
@@ -435,13 +432,12 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
     >>> before_headline(head, at, np.array([0, 0, 0, 0]), words, seg).tolist()  # the title kept
     [False, False, False, False]
     """
-    n_pages = head.shape[0]
+    sg = Segments(seg)
     line_head = head[seg]
-    first = np.searchsorted(seg, np.arange(n_pages))  # each page's first line among these
     kept = codes == 0
-    has = (line_head >= 0) & ~kept[first[seg]]
-    after = np.bincount(seg, np.where(has & kept & (at > line_head), words, 0), minlength=n_pages)
-    return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)[seg]
+    has = (line_head >= 0) & ~kept[sg.start]  # the page's first line, its title, removed
+    after = sg.sum(np.where(has & kept & (at > line_head), words, 0))
+    return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)
 
 
 
@@ -483,13 +479,11 @@ def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: n
     n = seg.shape[0]
     if not mark.any():
         return np.zeros(n, dtype=bool)
+    sg = Segments(seg)
     w = np.where(kept, words, 0)
-    before = np.cumsum(w) - w  # kept words of the batch above each line
-    first = np.searchsorted(seg, np.arange(n_pages))
-    before = before - before[np.minimum(first, n - 1)][seg]
-    total = np.bincount(seg, w, minlength=n_pages)
+    before, total = sg.before(w), sg.sum(w)  # the page's kept words above each line, and in all
     at = np.flatnonzero(mark)
-    at = at[(before[at] >= _END_MARK_SHARE * total[seg[at]]) & (total[seg[at]] > 0)]
+    at = at[(before[at] >= _END_MARK_SHARE * total[at]) & (total[at] > 0)]
     cut = np.full(n_pages, n, dtype=np.int64)
     np.minimum.at(cut, seg[at], at)
     return kept & (np.arange(n) > cut[seg])
@@ -540,12 +534,11 @@ def recommendation_tails(lines: list[str], seg: np.ndarray, n_pages: int, words:
     heads = [k for k in np.flatnonzero(words <= _REC_HEAD_WORDS).tolist() if _RECOMMENDATIONS.match(lines[k])]
     if not heads:
         return out
-    before = np.cumsum(words) - words  # words of the batch above each line
-    first = np.searchsorted(seg, np.arange(n_pages + 1))  # each page's first line
+    before = Segments(seg).before(words)  # words of the page above each line
     cut = np.full(n_pages, len(lines), dtype=np.int64)
     for k in heads:
         p = int(seg[k])
-        if k < cut[p] and before[k] - before[first[p]] >= _REC_MIN_WORDS:
+        if k < cut[p] and before[k] >= _REC_MIN_WORDS:
             cut[p] = k
     out[np.arange(len(lines)) >= cut[seg]] = True
     return out
