@@ -9,13 +9,9 @@ import numpy as np
 from dedup.strip import strip_text, strip_texts
 from dedup.strip.lines import headline_lines
 
-STORY = [
-    "SPRINGFIELD (AP) — The city council voted on Tuesday to approve a new budget for road repairs after a long debate.",
-    "Members argued for three hours about the cost of resurfacing the main bridge across the river.",
-    "The mayor said the work would start in the spring and finish before the end of the next year.",
-    "Residents who spoke at the meeting asked for more crossings near the two primary schools.",
-    "The budget also sets aside money for new street lights on the northern side of the town.",
-]
+from story import COUNCIL  # tests/story.py
+
+STORY = ["SPRINGFIELD (AP) — " + COUNCIL[0], *COUNCIL[1:5]]
 TEASERS = [
     "Police Arrest Two Men After Downtown Break-In SPRINGFIELD: Police arrested two men on Monday after a break-in "
     "at a jewellery store, officials said.",

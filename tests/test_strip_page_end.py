@@ -10,13 +10,9 @@ from dedup.strip import strip_text, strip_texts
 from dedup.strip.config import StripConfig
 from dedup.strip.lines import _Codes, end_marks, strip_many
 
-STORY = [
-    "The city council voted on Tuesday to approve a new budget for road repairs after a long debate.",
-    "Members argued for three hours about the cost of resurfacing the main bridge across the river.",
-    "The mayor said the work would start in the spring and finish before the end of the next year.",
-    "Residents who spoke at the meeting asked for more crossings near the two primary schools.",
-    "The budget also sets aside money for new street lights on the northern side of the town.",
-]
+from story import COUNCIL  # tests/story.py
+
+STORY = COUNCIL[:5]
 AFTER = [
     "Maria Lopez: I think the bridge should have been fixed years ago, and everyone in town knows it.",
     "The new library on Elm Street opens next week with a reading room for children and a café.",

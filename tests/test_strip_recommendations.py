@@ -16,11 +16,9 @@ from dedup.strip.lines import recommendation_tails, strip_many
 from dedup.strip.model import load_model
 from dedup.strip.patterns import RECOMMENDATIONS
 
-STORY = [
-    "The city council voted on Tuesday to approve a new budget for road repairs after a long debate.",
-    "Members argued for three hours about the cost of resurfacing the main bridge across the river.",
-    "The mayor said the work would start in the spring and finish before the end of the next year.",
-]
+from story import COUNCIL  # tests/story.py
+
+STORY = COUNCIL[:3]
 TEASERS = [
     "Gratitude lives in the details: the smile you give when you wake and the thanks you say each day.",
     "What holds a family together is love, care and the wish for each other's good in hard times.",

@@ -12,14 +12,9 @@ from dedup.strip import strip_text
 from dedup.strip.lines import stamp_lines, timestamp_runs
 from dedup.strip.patterns import STAMP
 
-STORY = [
-    "The city council voted on Tuesday to approve a new budget for road repairs after a long debate.",
-    "Members argued for three hours about the cost of resurfacing the main bridge across the river.",
-    "The mayor said the work would start in the spring and finish before the end of the next year.",
-    "Residents who spoke at the meeting asked for more crossings near the two primary schools.",
-    "The budget also sets aside money for new street lights on the northern side of the town.",
-    "Work on the schools will be paid for from a separate fund that the state set up last year.",
-]
+from story import COUNCIL  # tests/story.py
+
+STORY = COUNCIL
 COMMENTS = [
     "2 days ago at 07:52 am",
     "I think the bridge should have been fixed years ago, and the council knows it very well.",
