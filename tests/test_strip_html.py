@@ -69,6 +69,33 @@ def test_a_head_never_closed_does_not_hide_the_fallback_text():
     assert "rebuild the old bridge" in r.text
 
 
+def test_a_second_document_after_the_first_html_end_is_read():
+    """Two documents run together: libxml2 makes the second a top-level sibling that extractors skip.
+
+    A browser puts it in the body, and so do we (``merge_trailing_roots``).
+    """
+    first = ("<html><head><title>Budget</title></head><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+             "<p>Latest: Mayor unveils plan for new bus station...</p></body></html>")
+    page = first + f"<html><div><article><h1>Council approves budget</h1><p>{BODY}</p><p>{BODY}</p></article></div></html>"
+    r = strip_html(page, StripConfig(html_isolation=False))
+    assert r.method.startswith("trafilatura")
+    assert "road repairs" in r.text
+
+
+def test_merge_trailing_roots_keeps_document_order_and_drops_later_heads():
+    from lxml import etree
+
+    from dedup.strip.candidates import merge_trailing_roots
+    from dedup.strip.referee import visible_text
+
+    page = ("<html><body><p>one</p></body></html><html><head><title>skip me</title></head>"
+            "<body><p>two</p></body></html><div>three</div>")
+    tree = etree.fromstring(page, etree.HTMLParser())
+    merge_trailing_roots(tree)
+    assert [p.text for p in tree.find("body")] == ["one", "two", "three"]
+    assert visible_text(page).split() == ["one", "two", "three"]
+
+
 def test_empty_and_junk_pages_do_not_raise():
     for html in ("", "   ", "\x00\x01\x02 binary junk", "<" * 1000, "<div>" * 5000):
         r = strip_html(html, StripConfig(html_isolation=False))

@@ -15,7 +15,8 @@ fallbacks on), and returns trafilatura's pick together with the readability
 candidate. Running readability costs nothing extra: trafilatura runs it on
 every page anyway. The pick is the text ``trafilatura.extract`` returns
 with the same options (``benchmarks/bench_strip.py --sweep-agreement``
-checks this on every dev page).
+checks this on every dev page), except on a page that is two documents run
+together, where we read the second too (:func:`merge_trailing_roots`).
 
 The building blocks are internal to trafilatura; :data:`CASCADE_VERSION`
 names the release they were read from. With any other release, or options
@@ -107,6 +108,41 @@ def _to_text(body, c) -> str:
     return c["normalize_unicode"](c["xmltotxt"](body, False).strip())
 
 
+def merge_trailing_roots(tree):
+    """Move what follows a page's ``</html>`` into its body, as a browser does.
+
+    A page that is two documents run together (a template rendered twice,
+    a second ``<html>`` appended by a plugin) parses in libxml2 into
+    top-level elements after the root, which every extractor ignores:
+    trafilatura, readability and html-text see only the root. The HTML
+    standard ("after after body" insertion mode) puts such content in the
+    body instead. Heads of later documents are dropped; their bodies'
+    children, and any other element, are appended to the root's body in
+    document order. Returns ``tree`` (changed in place).
+    """
+    following = tree.getnext()
+    if following is None:
+        return tree
+    body = tree.find("body")
+    if body is None:
+        return tree
+    while following is not None:
+        node, following = following, following.getnext()
+        if not isinstance(node.tag, str):  # a comment or processing instruction
+            continue
+        if node.tag != "html":
+            body.append(node)
+            continue
+        for child in list(node):
+            if not isinstance(child.tag, str) or child.tag == "head":
+                continue
+            if child.tag == "body":
+                body.extend(list(child))
+            else:
+                body.append(child)
+    return tree
+
+
 def _cascade(html: str, url: str | None, options, c) -> Candidates | None:
     """trafilatura_sequence + bare_extraction for our options, keeping readability.
 
@@ -115,6 +151,7 @@ def _cascade(html: str, url: str | None, options, c) -> Candidates | None:
     tree = c["load_html"](html, options.max_file_size)
     if tree is None:
         return None
+    merge_trailing_roots(tree)
     forum = c["_forum_thread_page"](tree)
     tree = c["prune_unwanted_nodes"](tree, c["RAW_TREE_PRUNE_XPATH"])
     if not forum:  # comments are off: comment containers go before any extractor sees the tree
@@ -198,7 +235,11 @@ def extract_candidates(html: str, url: str | None, options, cascade=None) -> Can
     """
     if cascade is None or not _ours(options):
         import trafilatura
+        from trafilatura.utils import load_html
 
-        return Candidates(trafilatura.extract(html, options=options) or "", "extract")
+        tree = load_html(html)
+        if tree is None:
+            return Candidates("", "extract")
+        return Candidates(trafilatura.extract(merge_trailing_roots(tree), options=options) or "", "extract")
     out = _cascade(html, url, options, cascade)
     return out if out is not None else Candidates("", "main")

@@ -80,8 +80,10 @@ def visible_text(html: str) -> str:
     """
     import html_text
 
+    from .candidates import merge_trailing_roots
+
     try:
-        return html_text.extract_text(html, guess_layout=True)
+        return html_text.extract_text(merge_trailing_roots(html_text.parse_html(html)), guess_layout=True)
     except Exception:  # lxml raises assorted errors on junk; the page then has no referee
         logger.debug("html-text failed on a page", exc_info=True)
         return ""
