@@ -21,6 +21,7 @@ _PREFIXES = [
     "", "a", "1", "$1", "AB 1.0", "January 1, 2024", "January 1, 2024 10:00", "Mon, 1 Jan 2024",
     "share", "share this", "follow us", "facebook", "read", "read more:", "related posts", "more from a",
     "comments", "leave a", "you may also", "most popular", "você pode", "subscribe", "download x", "Photo", "Tags", "Ab & Cd", "OPENVC Logo",
+    "subscribe to our", "join the", "follow the", "filed under", "no", "newsletter", "delivered to",
 ]
 _RUNS = [" ", "a", "1", "1,", "1.", ":", "a ", "$", "%", "&", ". "]
 
@@ -41,6 +42,16 @@ def test_each_rule_is_linear(name, rx):
         compiled.match(text)
         elapsed = time.perf_counter() - t0
         assert elapsed < 0.25, f"{name} took {elapsed:.2f}s on {text[:30]!r}..."
+
+
+def test_prompt_search_is_linear():
+    """``PROMPT_ANYWHERE`` is searched, so it is tried at every position of the line."""
+    compiled = re.compile(patterns.PROMPT_ANYWHERE, re.IGNORECASE)
+    for text in _adversarial():
+        t0 = time.perf_counter()
+        compiled.search(text)
+        elapsed = time.perf_counter() - t0
+        assert elapsed < 0.25, f"took {elapsed:.2f}s on {text[:30]!r}..."
 
 
 def test_whole_classifier_is_linear():

@@ -72,11 +72,12 @@ from .features import (
     page_duplicates,
 )
 from .model import LineModel, load_model
-from .patterns import RECOMMENDATIONS, RULES, SENTENCE_END, STAMP, RuleMatcher
+from .patterns import PROMPT_ANYWHERE, RECOMMENDATIONS, RULES, SENTENCE_END, STAMP, RuleMatcher
 
 _DEFAULT = StripConfig()
 _RULES = RuleMatcher()
 _HAS_WORD = re.compile(r"\w")
+_PROMPT = re.compile(PROMPT_ANYWHERE, re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 
 #: Longest line, in words, each prefix rule may remove. A prompt is short;
@@ -126,6 +127,8 @@ def _rule_of_worded(line: str) -> str | None:
     # runs before the word count (splitting a long line costs more than the regex)
     m = _RULES.match(line)
     if m is None:
+        if _PROMPT.search(line) is not None and len(line.split()) <= _MAX_WORDS["cta"]:
+            return "cta"
         return None
     rule = m.lastgroup or "rule"
     if len(line.split()) > _MAX_WORDS.get(rule, 30):

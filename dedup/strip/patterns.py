@@ -100,11 +100,12 @@ COMMENT_FORM = (
 
 #: Share and follow bars, and the social-network lists they flatten to.
 SHARE_FOLLOW = (
-    r"(?:share|teilen|compartir|partager|condividi|compartilhe|deel)(?:\s*[:!])?\s*$"
+    r"(?:share|teilen|compartir|partager|condividi|compartilhe|deel)(?:\s+(?:this|it))?(?:\s*[:!])?\s*$"
     r"|(?:share|teilen|compartir|partager|condividi|compartilhe|deel)\s+(?:this|the|on|via|to|with|your|it|now"
     r"|article|story|post|page|link|these|our|artikel|esta|este|cet|cette|questo)\b(?:\s+[^\s.!?]+){0,6}\s*$"
     r"|(?:follow\s+us|folgen\s+sie\s+uns|folge\s+uns|s[ií]guenos|suivez[-\s]nous|seguici|siga-nos|volg\s+ons)\b"
     r"|follow\s+@\w|(?:like|enjoy(?:ed)?|love)\s+this\s+(?:story|article|post)\b"
+    r"|follow\s+(?:\S++\s++){1,6}on\s+(?:facebook|twitter|x|linkedin|instagram|youtube|tiktok|threads|bluesky)\b"
     r"|(?:click\s+to\s+share|tweet\s+this|pin\s+it|email\s+this|print\s+this)\b"
     r"|(?:facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|email|e-mail|print|copy\s+link"
     r"|instagram|youtube|tiktok|messenger|flipboard)"
@@ -132,6 +133,17 @@ CTA = (
     r"|s'abonner|abonnez-vous|se\s+connecter|iscriviti|assine|inscreva-se"
     r"|if\s+you\s+(?:buy|purchase)\s+(?:something|a\s+product)|(?:write|e-?mail)\s+(?:comments\s+)?to\s+\S+(?:\s+\S+){0,3}\s+at\s+\S+@)\b"
     r"|download\s+(?:the\s+|our\s+)?\w[\w.-]*(?:\s+app)?\s*$"
+)
+
+#: A newsletter prompt anywhere in a line ("Stay up to date with Ascom.
+#: Subscribe to our newsletter.", "No spam, we promise. You can unsubscribe
+#: at any time"), which the prefix rules miss because it need not open the
+#: line. Searched (not matched) on lines no rule named, and named ``cta``
+#: within the same word limit.
+PROMPT_ANYWHERE = (
+    r"(?:subscrib\w*+|sign(?:ing)?\s+up|join)\s+(?:to\s+|for\s+)?(?:our|the|this)\s+(?:[\w'’-]++\s+){0,4}newsletters?\b"
+    r"|unsubscribe\s+at\s+any\s+time|\bno\s+spam\b|\bnewsletters?\s+deliver|delivered\s+(?:right\s+)?to\s+your\s+inbox"
+    r"|newsletter\s+(?:abonnieren|bestellen)|(?:[àa]\s+notre|alla\s+nostra|a\s+nossa|a\s+nuestro)\s+(?:newsletter|bolet[ií]n)"
 )
 
 #: Navigation and page furniture, matched as the whole line.
@@ -171,7 +183,7 @@ CREDIT = (
 )
 
 #: "Tags: a, b, c": topic lists under an article.
-TAGS = r"(?:tags?|topics?|categories|category|filed\s+under|schlagw[oö]rter|etiquetas|temas|mots-cl[eé]s)\s*:"
+TAGS = r"(?:tags?|topics?|categories|category|filed\s+under|schlagw[oö]rter|etiquetas|temas|mots-cl[eé]s)\s*:|filed\s+under\s[^.!?]*$"
 
 #: A header that offers the reader other stories ("You may also like",
 #: "Related Posts", "Você pode gostar..."), matched as the whole line.
