@@ -57,6 +57,18 @@ def test_the_pick_wins_where_readability_lost_the_article():
     assert all(line in result.text for line in ARTICLE)
 
 
+def test_the_reading_wins_where_each_extraction_holds_a_fragment():
+    """trafilatura took the first paragraph, readability the last: the text path read the whole story."""
+    result = _strip(Candidates(ARTICLE[0], "main", ARTICLE[-1]), PAGE_TEXT)
+    assert result.method == "visible:refereed"
+    assert all(line in result.text for line in ARTICLE)
+    assert "Share this article" not in result.text
+    assert {r.rule for r in result.removed} >= {"share_follow"}
+    # a fragment the reading does not dwarf is still chosen among the extractions
+    half = "\n".join(ARTICLE[:3])
+    assert _strip(Candidates(half, "main", ARTICLE[-1]), PAGE_TEXT).method != "visible:refereed"
+
+
 def test_agreeing_extractions_are_not_refereed():
     pick = "\n".join(ARTICLE)
     asked = []

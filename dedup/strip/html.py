@@ -28,7 +28,8 @@ The result's ``method`` names the extractors: ``trafilatura`` (its
 cascade's pick, unchanged by the merge), ``trafilatura+readability`` when
 the merge dropped or inserted lines, ``trafilatura:refereed`` or
 ``readability:refereed`` when the referee preferred one extraction alone
-to the merge. Where
+to the merge, ``visible:refereed`` when it kept its own reading because
+every extraction held only a fragment of it. Where
 trafilatura returns nothing, its ``baseline`` extractor (all the page's
 paragraph-like text) is used instead and filtered with the text model
 (``fallback:baseline``); where that is empty too, the page's visible text
@@ -60,7 +61,7 @@ from .config import StripConfig
 from .flatten import flatten_html
 from .lines import strip_many
 from .model import LineModel, load_model
-from .referee import GATE, choose, visible_text
+from .referee import GATE, pick, visible_text
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -382,9 +383,11 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
     refereed: the merge, trafilatura's pick alone and readability's text
     alone are each judged by the ``html`` model, the visible text by the
     ``text`` model, and the candidate closest to that reading is kept
-    (:mod:`.referee`; the merge on a tie). A pick the referee preferred to
-    the merge says so in its method (``trafilatura:refereed``,
-    ``readability:refereed``), and its removals cite its own lines.
+    (:mod:`.referee`; the merge on a tie), or the reading itself where
+    every candidate is a small fragment of it (:func:`.referee.pick`). A
+    pick the referee preferred to the merge says so in its method
+    (``trafilatura:refereed``, ``readability:refereed``,
+    ``visible:refereed``), and its removals cite its own lines.
     """
     out: list[StripResult | None] = [None] * len(founds)
     # per job: page, role, text, line numbers to cite, removals already made, method
@@ -427,9 +430,10 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             else:
                 refereed.setdefault(k, {})[role] = result
     for k, alt in refereed.items():
-        reading = alt.pop("visible").text
+        reading = alt.pop("visible")
         options = [out[k], *alt.values()]  # the merge first: it wins a tie
-        out[k] = options[choose([o.text for o in options], reading)]
+        best = pick([o.text for o in options], reading.text)
+        out[k] = options[best] if best is not None else StripResult(reading.text, reading.removed, "visible:refereed")
     return out
 
 
