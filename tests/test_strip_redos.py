@@ -54,6 +54,19 @@ def test_prompt_search_is_linear():
         assert elapsed < 0.25, f"took {elapsed:.2f}s on {text[:30]!r}..."
 
 
+def test_prompt_hints_gate_every_prompt():
+    """``lines._is_prompt`` searches only lines holding a hint word; a prompt of each hint passes the gate."""
+    from dedup.strip.lines import _is_prompt
+
+    prompts = ("Subscribe to our daily newsletter.", "No spam, ever.", "You can unsubscribe at any time.",
+               "Get it delivered to your inbox.", "Suscríbete a nuestro boletín.")
+    assert all(any(hint in p.lower() for p in prompts) for hint in patterns.PROMPT_HINTS)
+    for line in prompts:
+        assert _is_prompt(line), line
+    for hint in patterns.PROMPT_HINTS:
+        assert not _is_prompt(f"A line with {hint} in it that no prompt pattern matches.")
+
+
 def test_whole_classifier_is_linear():
     """Generous ceilings: the machine may be busy; a quadratic path takes minutes."""
     for text in ("a " * 50_000, "$" + "1" * 100_000 + "x", "Bitcoin\n" * 10_000, "Read: x\n" * 10_000):

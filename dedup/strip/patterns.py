@@ -135,16 +135,21 @@ CTA = (
     r"|download\s+(?:the\s+|our\s+)?\w[\w.-]*(?:\s+app)?\s*$"
 )
 
-#: A newsletter prompt anywhere in a line ("Stay up to date with Ascom.
+#: A newsletter prompt anywhere in a line ("Stay up to date with us.
 #: Subscribe to our newsletter.", "No spam, we promise. You can unsubscribe
 #: at any time"), which the prefix rules miss because it need not open the
 #: line. Searched (not matched) on lines no rule named, and named ``cta``
-#: within the same word limit.
+#: within the same word limit. Every branch contains one of
+#: :data:`PROMPT_HINTS`, which callers test first: a search tries every
+#: position of the line and costs ten times the prefix rules.
 PROMPT_ANYWHERE = (
     r"(?:subscrib\w*+|sign(?:ing)?\s+up|join)\s+(?:to\s+|for\s+)?(?:our|the|this)\s+(?:[\w'’-]++\s+){0,4}newsletters?\b"
     r"|unsubscribe\s+at\s+any\s+time|\bno\s+spam\b|\bnewsletters?\s+deliver|delivered\s+(?:right\s+)?to\s+your\s+inbox"
     r"|newsletter\s+(?:abonnieren|bestellen)|(?:[àa]\s+notre|alla\s+nostra|a\s+nossa|a\s+nuestro)\s+(?:newsletter|bolet[ií]n)"
 )
+#: Lower-case words one of which every :data:`PROMPT_ANYWHERE` match contains
+#: (``lines._is_prompt`` tests them unrolled; ``tests/test_strip_redos.py`` checks both agree).
+PROMPT_HINTS = ("newsletter", "unsubscribe", "spam", "inbox", "bolet")
 
 #: Navigation and page furniture, matched as the whole line.
 CHROME = (
