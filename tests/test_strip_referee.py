@@ -69,6 +69,15 @@ def test_the_reading_wins_where_each_extraction_holds_a_fragment():
     assert _strip(Candidates(half, "main", ARTICLE[-1]), PAGE_TEXT).method != "visible:refereed"
 
 
+def test_a_lone_extraction_is_checked_against_the_reading():
+    """readability found nothing (or was the pick): only the reading can tell the pick lost most of the story."""
+    result = _strip(Candidates(ARTICLE[0], "readability", ""), PAGE_TEXT)
+    assert result.method == "visible:refereed"
+    assert all(line in result.text for line in ARTICLE)
+    whole = _strip(Candidates("\n".join(ARTICLE), "main", ""), PAGE_TEXT)
+    assert whole.method == "trafilatura" and all(line in whole.text for line in ARTICLE)
+
+
 def test_agreeing_extractions_are_not_refereed():
     pick = "\n".join(ARTICLE)
     asked = []
@@ -78,11 +87,11 @@ def test_agreeing_extractions_are_not_refereed():
     assert result == _strip(Candidates(pick, "main", pick))
 
 
-def test_no_runner_up_no_referee():
+def test_without_a_runner_up_the_page_is_read_and_with_an_agreeing_one_it_is_not():
     asked = []
-    strip_found_many([Candidates("\n".join(ARTICLE), "main", "")], StripConfig(html_isolation=False), None, *MODELS,
-                     read_visible=asked.append)
-    assert asked == []
+    founds = [Candidates("\n".join(ARTICLE), "main", ""), Candidates("\n".join(ARTICLE), "main", "\n".join(ARTICLE))]
+    strip_found_many(founds, StripConfig(html_isolation=False), None, *MODELS, read_visible=asked.append)
+    assert asked == [0]
 
 
 def test_similarity():

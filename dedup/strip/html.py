@@ -379,9 +379,10 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
     its passes. ``min_agreement`` is there for the benchmark's sweep.
 
     With ``read_visible`` (page index -> the page's visible text), pages
-    whose two extractions overlap less than :data:`.referee.GATE` are
-    refereed: the merge, trafilatura's pick alone and readability's text
-    alone are each judged by the ``html`` model, the visible text by the
+    whose two extractions overlap less than :data:`.referee.GATE`, and
+    pages with one extraction only (readability found nothing, or was
+    the pick), are refereed: the merge, trafilatura's pick alone and
+    readability's text alone (those there are) are each judged by the ``html`` model, the visible text by the
     ``text`` model, and the candidate closest to that reading is kept
     (:mod:`.referee`; the merge on a tie), or the reading itself where
     every candidate is a small fragment of it (:func:`.referee.pick`). A
@@ -406,13 +407,14 @@ def strip_found_many(founds: list[Candidates], config: StripConfig, repeated, ht
             number = [i + 1 for i in range(len(merged.lines)) if i not in gone]
             dropped = [Removal(i + 1, merged.lines[i], "disagree:readability") for i in merged.dropped]
             jobs["html"].append((k, "merged", "\n".join(merged.kept()), number if gone else None, dropped, method))
-            visible = ""
-            if read_visible is not None and found.readability.strip() and merged.overlap < GATE:
+            visible, alone = "", not found.readability.strip()
+            if read_visible is not None and (alone or merged.overlap < GATE):
                 visible = read_visible(k)
             if visible:
                 if changed:  # else the pick alone is the merge
                     jobs["html"].append((k, "pick", found.text, None, [], "trafilatura:refereed"))
-                jobs["html"].append((k, "readability", found.readability, None, [], "readability:refereed"))
+                if not alone:
+                    jobs["html"].append((k, "readability", found.readability, None, [], "readability:refereed"))
                 jobs["text"].append((k, "visible", visible, None, [], "visible"))
     refereed: dict[int, dict[str, StripResult]] = {}
     for name, model in (("html", html_model), ("text", text_model)):
