@@ -1,6 +1,7 @@
 """The ``after_page_end`` rule: on a whole page, what is still kept after a
-comment form or a copyright notice that most of the page's text comes
-before is the comments, related links and footer that follow an article."""
+comment form, a copyright notice or a recommendations header that most of
+the page's text comes before is the comments, related links and footer
+that follow an article."""
 
 from __future__ import annotations
 
@@ -42,11 +43,26 @@ def test_a_mark_before_most_of_the_page_cuts_nothing():
     assert "after_page_end" not in _rules(text).values()
 
 
+def test_what_follows_a_recommendations_header_after_most_of_the_story_is_cut():
+    r = strip_text("\n".join([*STORY, "You may also like", *AFTER]))
+    assert r.text == "\n".join(STORY)
+    assert [_rules("\n".join([*STORY, "You may also like", *AFTER]))[line] for line in AFTER] == ["after_page_end"] * 2
+    assert strip_text(r.text).text == r.text
+
+
+def test_a_recommendations_header_needs_more_of_the_page_before_it_than_a_comment_form():
+    """Such headers also head link boxes inside long articles: 53 of the story's 104 words before one is too few."""
+    before, after = COUNCIL[:3], COUNCIL[3:]
+    assert 0.5 <= sum(len(x.split()) for x in before) / sum(len(x.split()) for x in COUNCIL) < 0.6
+    assert "after_page_end" not in _rules("\n".join([*before, "You may also like", *after])).values()
+    assert "after_page_end" in _rules("\n".join([*before, "Leave a Reply", *after])).values()
+
+
 def test_a_copyright_heading_is_not_a_notice():
     lines = ["Copyright license", "© 2025 Example Media", "Copyright 2008 The Associated Press", "Leave a Reply"]
     names = _Codes()
     codes = names.of(["copyright", "copyright", "copyright", "comment_form"])
-    assert end_marks(lines, codes).tolist() == [False, True, True, True]
+    assert (end_marks(lines, codes, np.array([2, 4, 5, 3])) > 0).tolist() == [False, True, True, True]
 
 
 def test_the_html_path_s_extractions_are_not_cut():
