@@ -252,7 +252,7 @@ def page_cuts(lines: list[str], rules: list[str | None]) -> list[str | None]:
     # named rules as their codes, the model's removals as one more (any code but 0)
     named = np.array([0 if r is None else _FIXED_CODE.get(r, len(_FIXED_CODE) + 1) for r in rules], dtype=np.int32)
     kept = np.array([r is None for r in rules])
-    cut = after_page_end(end_marks(lines, named, words), kept, words, seg, 1)
+    cut = after_page_end(end_marks(lines, named, words, seg), kept, words, seg, 1)
     return ["after_page_end" if c else r for r, c in zip(rules, cut.tolist())]
 
 

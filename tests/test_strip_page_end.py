@@ -1,7 +1,7 @@
 """The ``after_page_end`` rule: on a whole page, what is still kept after a
-comment form, a copyright notice or a recommendations header that most of
-the page's text comes before is the comments, related links and footer
-that follow an article."""
+comment form, a copyright notice, a recommendations header or a share bar
+that most of the page's text comes before is the comments, related links
+and footer that follow an article."""
 
 from __future__ import annotations
 
@@ -58,11 +58,22 @@ def test_a_recommendations_header_needs_more_of_the_page_before_it_than_a_commen
     assert "after_page_end" in _rules("\n".join([*before, "Leave a Reply", *after])).values()
 
 
+def test_a_share_bar_ends_the_page_only_where_furniture_follows_it():
+    menu = ["Home", "Search"]  # furniture the named rules remove
+    rules = _rules("\n".join([*STORY, "Share this article", *menu, *AFTER]))
+    assert [rules[line] for line in AFTER] == ["after_page_end"] * 2
+    # between two paragraphs (85 of the story's 104 words before it), the bar is inside the article
+    text = "\n".join([*COUNCIL[:5], "Share this article", COUNCIL[5]])
+    assert "after_page_end" not in _rules(text).values()
+    assert strip_text(text).text == "\n".join(COUNCIL)
+
+
 def test_a_copyright_heading_is_not_a_notice():
     lines = ["Copyright license", "© 2025 Example Media", "Copyright 2008 The Associated Press", "Leave a Reply"]
     names = _Codes()
     codes = names.of(["copyright", "copyright", "copyright", "comment_form"])
-    assert (end_marks(lines, codes, np.array([2, 4, 5, 3])) > 0).tolist() == [False, True, True, True]
+    assert (end_marks(lines, codes, np.array([2, 4, 5, 3]), np.zeros(4, dtype=np.int64)) > 0).tolist() == [
+        False, True, True, True]
 
 
 def test_the_html_path_s_extractions_are_not_cut():

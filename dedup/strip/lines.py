@@ -40,9 +40,9 @@ after that line, is the site's chrome that reads like prose (a news
 feed's "Headline DATELINE: lede" teasers), and is cut
 (:func:`headline_lines`, :func:`before_headline`). Also on whole pages,
 ``after_page_end``: what is still kept after a comment form or a copyright
-notice that half the page's kept words come before, or a removed
-recommendations header that 60% come before, is the comments, related
-links and footer after the article (:func:`after_page_end`).
+notice that half the page's kept words come before, or a share bar or
+removed recommendations header that 60% come before, is the comments,
+related links and footer after the article (:func:`after_page_end`).
 
 Steps 4 and 5 look at neighbouring lines, so removing lines can change
 them. The classifier therefore re-runs on its own output until nothing
@@ -466,27 +466,42 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
 #: related links and footer that follow an article.
 _END_MARK_SHARE = 0.5
 #: A removed recommendations header ("You may also like", "Related Posts":
-#: :data:`.patterns.RECOMMENDATIONS`) ends a page too, after a larger share:
-#: such headers also head link boxes inside long articles. On the dev
-#: pages (text AEB F1 aeb / wcxb / l3s, from 0.9180 / 0.9112 / 0.9254 with
-#: the other marks): 0.5 0.9184 / 0.9110 / 0.9263, where three wcxb
-#: listicles lose a third to a half of their recall; **0.6** 0.9184 /
-#: 0.9117 / 0.9263; 0.7 0.9184 / 0.9117 / 0.9261; 0.8 0.9184 / 0.9114 / 0.9255.
+#: :data:`.patterns.RECOMMENDATIONS`) or share bar (``share_follow``) ends a
+#: page too, after a larger share: both also sit inside long articles. On
+#: the dev pages (text AEB F1 aeb / wcxb / l3s, from 0.9180 / 0.9112 /
+#: 0.9254 with the other marks), recommendations headers at 0.5 gave
+#: 0.9184 / 0.9110 / 0.9263, where three wcxb listicles lose a third to a
+#: half of their recall, at **0.6** 0.9184 / 0.9117 / 0.9263, at 0.7
+#: 0.9184 / 0.9117 / 0.9261, at 0.8 0.9184 / 0.9114 / 0.9255. Share bars
+#: added at 0.5 cut four wcxb stories by a third to a half; from the 0.6
+#: recommendations marks, share bars at 0.6 give 0.9202 / 0.9130 / 0.9263,
+#: at 0.7 0.9202 / 0.9129 / 0.9262, at 0.8 0.9188 / 0.9126 / 0.9266 (as a
+#: filter on the stripper's output). Chosen on any two sets, 0.6 each time.
 _REC_MARK_SHARE = 0.6
+#: Lines after a share bar that must be removed for it to mark the end
+#: (:func:`end_marks`): with none, long l3s and wcxb stories lost up to 63%
+#: of their recall at a bar between two paragraphs (text AEB F1 0.9219 /
+#: 0.9128 / 0.9260); 1 and 2 gave the same scores as a filter, 2 changed fewer pages.
+_BAR_FURNITURE = 2
 _NOTICE = re.compile(r"©|\(c\)|\b(?:19|20)\d\d\b|rights\s+reserved", re.IGNORECASE)
 
 
-def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray) -> np.ndarray:
+def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Per line, 0.0, or for a page-end mark the share of its page's kept
     words that must come before it (:data:`_END_MARK_SHARE`,
     :data:`_REC_MARK_SHARE`). ``codes`` are the lines' removals so far
     (0 for kept, named rules as :data:`_FIXED_NAMES` numbers), ``words``
-    their word counts.
+    their word counts, ``seg`` their pages. A share bar marks an end only
+    where the next :data:`_BAR_FURNITURE` lines of its page are removed
+    too: one between two paragraphs is inside the article.
 
-    >>> lines = ["Leave a Reply", "You may also like", "You may also like", "Copyright license"]
-    >>> codes = np.array([_FIXED_CODE["comment_form"], 99, 0, _FIXED_CODE["copyright"]])
-    >>> end_marks(lines, codes, np.array([3, 4, 4, 2])).tolist()
-    [0.5, 0.6, 0.0, 0.0]
+    >>> lines = ["Leave a Reply", "You may also like", "You may also like", "Copyright license", "Share this",
+    ...          "Menu", "Home", "Share this", "A paragraph of the story goes on."]
+    >>> named = [("comment_form", 0), (None, 99), (None, 0), ("copyright", 0), ("share_follow", 0),
+    ...          (None, 99), (None, 99), ("share_follow", 0), (None, 0)]
+    >>> codes = np.array([_FIXED_CODE[r] if r else c for r, c in named])
+    >>> end_marks(lines, codes, np.array([3, 4, 4, 2, 2, 1, 1, 2, 7]), np.zeros(9, dtype=np.int64)).tolist()
+    [0.5, 0.6, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0]
     """
     out = np.where(codes == _FIXED_CODE["comment_form"], _END_MARK_SHARE, 0.0)
     for k in np.flatnonzero(codes == _FIXED_CODE["copyright"]).tolist():
@@ -494,6 +509,11 @@ def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray) -> np.ndar
             out[k] = _END_MARK_SHARE
     for k in np.flatnonzero((codes != 0) & (out == 0) & (words <= _REC_HEAD_WORDS)).tolist():
         if _RECOMMENDATIONS.match(lines[k]) is not None:
+            out[k] = _REC_MARK_SHARE
+    n = codes.shape[0]
+    for k in np.flatnonzero(codes == _FIXED_CODE["share_follow"]).tolist():
+        after = range(k + 1, min(k + 1 + _BAR_FURNITURE, n))
+        if all(codes[j] != 0 or seg[j] != seg[k] for j in after):
             out[k] = _REC_MARK_SHARE
     return out
 
@@ -859,7 +879,7 @@ def _strip_slice(
             gone = np.concatenate((gone, cut))
         if not extracted:
             if n_pass == 0:  # the marks are named rules' lines: known after the first pass
-                every_mark = end_marks(lines, codes, words)
+                every_mark = end_marks(lines, codes, words, seg)
                 marked = np.flatnonzero(np.bincount(seg, every_mark > 0, minlength=len(texts))[seg] > 0)
                 mark = every_mark[marked]
             if marked.shape[0]:
