@@ -477,6 +477,7 @@ _END_MARK_SHARE = 0.5
 #: recommendations marks, share bars at 0.6 give 0.9202 / 0.9130 / 0.9263,
 #: at 0.7 0.9202 / 0.9129 / 0.9262, at 0.8 0.9188 / 0.9126 / 0.9266 (as a
 #: filter on the stripper's output). Chosen on any two sets, 0.6 each time.
+#: In the stripper, with :data:`_BAR_FURNITURE`: 0.9194 / 0.9126 / 0.9264.
 _REC_MARK_SHARE = 0.6
 #: Lines after a share bar that must be removed for it to mark the end
 #: (:func:`end_marks`): with none, long l3s and wcxb stories lost up to 63%
@@ -878,7 +879,7 @@ def _strip_slice(
             codes[cut] = head_code
             gone = np.concatenate((gone, cut))
         if not extracted:
-            if n_pass == 0:  # the marks are named rules' lines: known after the first pass
+            if n_pass == 0:  # the marks are lines the first pass removed: known after it
                 every_mark = end_marks(lines, codes, words, seg)
                 marked = np.flatnonzero(np.bincount(seg, every_mark > 0, minlength=len(texts))[seg] > 0)
                 mark = every_mark[marked]
