@@ -190,6 +190,14 @@ CREDIT = (
 #: "Tags: a, b, c": topic lists under an article.
 TAGS = r"(?:tags?|topics?|categories|category|filed\s+under|schlagw[oö]rter|etiquetas|temas|mots-cl[eé]s)\s*:|filed\s+under\s[^.!?]*$"
 
+#: The heading of an author box under an article ("About the Author",
+#: "Sobre o autor", "Über den Autor"), matched as the whole line.
+AUTHOR_BOX = (
+    r"(?:about|sobre|[üu]ber|ueber|[àa]\s+propos\s+de|acerca\s+del?|su|over)\s+"
+    r"(?:the\s+(?:author|writer)|o\s+autor|a\s+autora|den\s+autor|die\s+autorin|l['’]\s?auteur|el\s+autor"
+    r"|la\s+autora|l['’]\s?autore|de\s+auteur)\s*:?\s*$"
+)
+
 #: A header that offers the reader other stories ("You may also like",
 #: "Related Posts", "Você pode gostar..."), matched as the whole line.
 #: Only phrasings that recommend other content: "Related:" or "Leggi anche"
@@ -223,6 +231,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("copyright", COPYRIGHT),
     ("credit", CREDIT),
     ("tags", TAGS),
+    ("author_box", AUTHOR_BOX),
 )
 
 
