@@ -1,7 +1,7 @@
 """The ``after_page_end`` rule: on a whole page, what is still kept after a
-comment form, a copyright notice, a recommendations header or a share bar
-that most of the page's text comes before is the comments, related links
-and footer that follow an article."""
+comment form, a copyright notice, a recommendations header, an author
+box's heading or a share bar that most of the page's text comes before is
+the comments, related links and footer that follow an article."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def test_a_share_bar_ends_the_page_only_where_furniture_follows_it():
     text = "\n".join([*COUNCIL[:5], "Share this article", COUNCIL[5]])
     assert "after_page_end" not in _rules(text).values()
     assert strip_text(text).text == "\n".join(COUNCIL)
+
+
+def test_what_follows_an_author_box_heading_after_the_story_is_cut():
+    bio = "Jane Doe covers city hall for the Springfield Daily and has reported on local politics since 2009."
+    rules = _rules("\n".join([*STORY, "About the Author", bio]))
+    assert rules["About the Author"] == "author_box"
+    assert rules[bio] == "after_page_end"
 
 
 def test_a_copyright_heading_is_not_a_notice():
