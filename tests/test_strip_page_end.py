@@ -50,6 +50,15 @@ def test_what_follows_a_recommendations_header_after_most_of_the_story_is_cut():
     assert strip_text(r.text).text == r.text
 
 
+def test_a_removed_more_header_is_a_mark_and_later_passes_look_only_where_told():
+    """"More Headlines" is no named rule's line: once anything removed it (the model, in any pass), it marks the end."""
+    lines = ["More Headlines", "More than 100 people came to the meeting.", "More Headlines", "More from CFR"]
+    codes, words, seg = np.array([99, 99, 0, 99]), np.array([2, 8, 2, 3]), np.zeros(4, dtype=np.int64)
+    assert end_marks(lines, codes, words, seg).tolist() == [0.6, 0.0, 0.0, 0.6]
+    look = np.array([False, False, False, True])
+    assert end_marks(lines, codes, words, seg, look).tolist() == [0.0, 0.0, 0.0, 0.6]
+
+
 def test_a_recommendations_header_needs_more_of_the_page_before_it_than_a_comment_form():
     """Such headers also head link boxes inside long articles: 53 of the story's 104 words before one is too few."""
     before, after = COUNCIL[:3], COUNCIL[3:]

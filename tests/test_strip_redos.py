@@ -21,7 +21,7 @@ _PREFIXES = [
     "", "a", "1", "$1", "AB 1.0", "January 1, 2024", "January 1, 2024 10:00", "Mon, 1 Jan 2024",
     "share", "share this", "follow us", "facebook", "read", "read more:", "related posts", "more from a",
     "comments", "leave a", "you may also", "most popular", "você pode", "subscribe", "download x", "Photo", "Tags", "Ab & Cd", "OPENVC Logo",
-    "subscribe to our", "join the", "follow the", "filed under", "no", "newsletter", "delivered to",
+    "subscribe to our", "join the", "follow the", "filed under", "no", "newsletter", "delivered to", "More", "More From A",
 ]
 _RUNS = [" ", "a", "1", "1,", "1.", ":", "a ", "$", "%", "&", ". "]
 
@@ -34,7 +34,7 @@ def _adversarial():
 
 
 @pytest.mark.parametrize("name,rx", [*patterns.RULES, ("recommendations", patterns.RECOMMENDATIONS),
-                                     ("timestamp_run", patterns.STAMP)])
+                                     ("more_header", patterns.MORE_HEADER), ("timestamp_run", patterns.STAMP)])
 def test_each_rule_is_linear(name, rx):
     compiled = re.compile(rx, re.IGNORECASE)
     for text in _adversarial():

@@ -74,7 +74,7 @@ from .features import (
     page_duplicates,
 )
 from .model import LineModel, load_model
-from .patterns import PROMPT_ANYWHERE, RECOMMENDATIONS, RULES, SENTENCE_END, STAMP, RuleMatcher
+from .patterns import MORE_HEADER, PROMPT_ANYWHERE, RECOMMENDATIONS, RULES, SENTENCE_END, STAMP, RuleMatcher
 
 _DEFAULT = StripConfig()
 _RULES = RuleMatcher()
@@ -361,6 +361,7 @@ def timestamp_runs(stamp: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: 
 
 
 _RECOMMENDATIONS = re.compile(RECOMMENDATIONS, re.IGNORECASE)
+_MORE_HEADER = re.compile(MORE_HEADER)
 _WORD = re.compile(r"\w+")  # a word, as the ``words`` feature counts them
 
 
@@ -468,7 +469,8 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
 #: related links and footer that follow an article.
 _END_MARK_SHARE = 0.5
 #: A removed recommendations header ("You may also like", "Related Posts":
-#: :data:`.patterns.RECOMMENDATIONS`), share bar (``share_follow``) or
+#: :data:`.patterns.RECOMMENDATIONS`; "More Headlines":
+#: :data:`.patterns.MORE_HEADER`), share bar (``share_follow``) or
 #: author box heading (``author_box``) ends a page too, after a larger
 #: share: such lines also sit inside long articles. On
 #: the dev pages (text AEB F1 aeb / wcxb / l3s, from 0.9180 / 0.9112 /
@@ -481,7 +483,11 @@ _END_MARK_SHARE = 0.5
 #: at 0.7 0.9202 / 0.9129 / 0.9262, at 0.8 0.9188 / 0.9126 / 0.9266 (as a
 #: filter on the stripper's output). Chosen on any two sets, 0.6 each time.
 #: In the stripper, with :data:`_BAR_FURNITURE`: 0.9194 / 0.9126 / 0.9264;
-#: with author boxes too, 0.9194 / 0.9127 / 0.9265 (6 pages gain, 3 lose a little).
+#: with author boxes too, 0.9194 / 0.9127 / 0.9265 (6 pages gain, 3 lose a little);
+#: with "More ..." headers and marks looked for after every pass (a header
+#: the model removes in a later pass), 0.9212 / 0.9127 / 0.9266: aeb's gain
+#: is one site's two pages, wcxb 201 loses 0.25 recall at an in-article
+#: "More Workflows", six other wcxb and l3s pages gain.
 _REC_MARK_SHARE = 0.6
 #: Lines after a share bar that must be removed for it to mark the end
 #: (:func:`end_marks`): with none, long l3s and wcxb stories lost up to 63%
@@ -491,14 +497,16 @@ _BAR_FURNITURE = 2
 _NOTICE = re.compile(r"©|\(c\)|\b(?:19|20)\d\d\b|rights\s+reserved", re.IGNORECASE)
 
 
-def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray, seg: np.ndarray) -> np.ndarray:
+def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray, seg: np.ndarray,
+              look: np.ndarray | None = None) -> np.ndarray:
     """Per line, 0.0, or for a page-end mark the share of its page's kept
     words that must come before it (:data:`_END_MARK_SHARE`,
     :data:`_REC_MARK_SHARE`). ``codes`` are the lines' removals so far
     (0 for kept, named rules as :data:`_FIXED_NAMES` numbers), ``words``
-    their word counts, ``seg`` their pages. A share bar marks an end only
-    where the next :data:`_BAR_FURNITURE` lines of its page are removed
-    too: one between two paragraphs is inside the article.
+    their word counts, ``seg`` their pages; with ``look``, only the lines
+    it holds True for are looked at (the others get 0.0). A share bar marks
+    an end only where the next :data:`_BAR_FURNITURE` lines of its page are
+    removed too: one between two paragraphs is inside the article.
 
     >>> lines = ["Leave a Reply", "You may also like", "You may also like", "Copyright license", "Share this",
     ...          "Menu", "Home", "Share this", "A paragraph of the story goes on."]
@@ -508,20 +516,39 @@ def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray, seg: np.nd
     >>> end_marks(lines, codes, np.array([3, 4, 4, 2, 2, 1, 1, 2, 7]), np.zeros(9, dtype=np.int64)).tolist()
     [0.5, 0.6, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0]
     """
-    out = np.where(codes == _FIXED_CODE["comment_form"], _END_MARK_SHARE, 0.0)
-    for k in np.flatnonzero(codes == _FIXED_CODE["copyright"]).tolist():
+    n = codes.shape[0]
+    at = np.arange(n) if look is None else np.flatnonzero(look)
+    c = codes[at]
+    out = np.zeros(n)
+    out[at[c == _FIXED_CODE["comment_form"]]] = _END_MARK_SHARE
+    for k in at[c == _FIXED_CODE["copyright"]].tolist():
         if _NOTICE.search(lines[k]) is not None:
             out[k] = _END_MARK_SHARE
-    for k in np.flatnonzero((codes != 0) & (out == 0) & (words <= _REC_HEAD_WORDS)).tolist():
-        if _RECOMMENDATIONS.match(lines[k]) is not None:
+    for k in at[(c != 0) & (out[at] == 0) & (words[at] <= _REC_HEAD_WORDS)].tolist():
+        if _is_header(lines[k]):
             out[k] = _REC_MARK_SHARE
-    out[codes == _FIXED_CODE["author_box"]] = _REC_MARK_SHARE
-    n = codes.shape[0]
-    for k in np.flatnonzero(codes == _FIXED_CODE["share_follow"]).tolist():
+    out[at[c == _FIXED_CODE["author_box"]]] = _REC_MARK_SHARE
+    for k in at[c == _FIXED_CODE["share_follow"]].tolist():
         after = range(k + 1, min(k + 1 + _BAR_FURNITURE, n))
         if all(codes[j] != 0 or seg[j] != seg[k] for j in after):
             out[k] = _REC_MARK_SHARE
     return out
+
+
+#: :func:`_is_header` answers by line: a batch's removed short lines are
+#: mostly menus that recur from page to page.
+_HEADER_MEMO: dict[str, bool] = {}
+
+
+def _is_header(line: str) -> bool:
+    """Whether ``line`` is a recommendations or "More ..." header (:data:`.patterns.MORE_HEADER`)."""
+    hit = _HEADER_MEMO.get(line)
+    if hit is None:
+        hit = _RECOMMENDATIONS.match(line) is not None or _MORE_HEADER.match(line) is not None
+        if len(_HEADER_MEMO) >= _MEMO_SIZE:
+            _HEADER_MEMO.clear()
+        _HEADER_MEMO[line] = hit
+    return hit
 
 
 def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: np.ndarray, n_pages: int) -> np.ndarray:
@@ -861,6 +888,7 @@ def _strip_slice(
     headed = np.flatnonzero(head[seg] >= 0) if head is not None else np.zeros(0, dtype=np.int64)
     head_code = passes.names.code("before_headline")
     end_code = passes.names.code("after_page_end")
+    bar_code = _FIXED_CODE["share_follow"]
     stamp = stamp_lines(lines, words, digits)
     # only pages with enough stamps for a run are looked at after each pass
     stamped = np.flatnonzero((np.bincount(seg[stamp], minlength=len(texts)) >= _RUN_STAMPS)[seg])
@@ -884,10 +912,14 @@ def _strip_slice(
             codes[cut] = head_code
             gone = np.concatenate((gone, cut))
         if not extracted:
-            if n_pass == 0:  # the marks are lines the first pass removed: known after it
+            if n_pass == 0:
                 every_mark = end_marks(lines, codes, words, seg)
-                marked = np.flatnonzero(np.bincount(seg, every_mark > 0, minlength=len(texts))[seg] > 0)
-                mark = every_mark[marked]
+            else:  # a line a later pass removed can mark the end too, and so can a bar whose next lines it removed
+                look = (codes == bar_code) & (every_mark == 0) & active[seg]
+                look[gone] = True
+                every_mark = np.maximum(every_mark, end_marks(lines, codes, words, seg, look))
+            marked = np.flatnonzero(((np.bincount(seg, every_mark > 0, minlength=len(texts)) > 0) & active)[seg])
+            mark = every_mark[marked]
             if marked.shape[0]:
                 cut = marked[after_page_end(mark, codes[marked] == 0, words[marked], seg[marked], len(texts))]
                 codes[cut] = end_code
@@ -900,9 +932,6 @@ def _strip_slice(
         had_blocks = np.zeros(len(texts), dtype=bool)
         # a page no pass looks at again keeps its codes: the page cuts skip it from now on
         headed = headed[active[seg[headed]]]
-        if not extracted and marked.shape[0]:
-            still = active[seg[marked]]
-            marked, mark = marked[still], mark[still]
     # removals in batch order, which is page order, then line order
     out_at, kept_at = np.flatnonzero(codes), np.flatnonzero(codes == 0)
     names = passes.names.names

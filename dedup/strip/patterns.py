@@ -215,6 +215,13 @@ RECOMMENDATIONS = (
     r"(?:\s*(?:\.\.\.|…|[:.!»›>|]))?\s*$"
 )
 
+#: A "More <Something>" header over a list of links ("More Washington
+#: Examiner", "More Case Studies", "More from CFR", "More Headlines"):
+#: title-case words after "More", as the whole line. Not a removal rule:
+#: with :data:`RECOMMENDATIONS`, a removed one marks a whole page's end
+#: (:func:`dedup.strip.lines.end_marks`).
+MORE_HEADER = r"(?-i:More\s++(?:[Ff]rom\s++)?[A-Z][\w.&'’-]*+(?:\s++[A-Z][\w.&'’-]*+){0,2})\s*+:?\s*+$"
+
 #: How a line that ends like a sentence ends.
 SENTENCE_END = (".", "!", "?", "。", "!", "?", '."', ".”", "?”", "!”", ':"', ".'")
 
