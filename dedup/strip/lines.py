@@ -54,6 +54,7 @@ keep it short: on the dev pages at most 12 passes for a batch of 256).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -461,7 +462,6 @@ def before_headline(head: np.ndarray, at: np.ndarray, codes: np.ndarray, words: 
     return has & kept & (at < line_head) & (after >= _HEADLINE_MIN_AFTER)
 
 
-
 #: A page's end: a comment form ("Leave a Reply", "12 Comments") or a
 #: copyright notice (one with "©", "(c)", a year or "rights reserved", so a
 #: heading such as "Copyright license" is not one), met after at least this
@@ -535,22 +535,6 @@ def end_marks(lines: list[str], codes: np.ndarray, words: np.ndarray, seg: np.nd
     return out
 
 
-#: :func:`_is_header` answers by line: a batch's removed short lines are
-#: mostly menus that recur from page to page.
-_HEADER_MEMO: dict[str, bool] = {}
-
-
-def _is_header(line: str) -> bool:
-    """Whether ``line`` is a recommendations or "More ..." header (:data:`.patterns.MORE_HEADER`)."""
-    hit = _HEADER_MEMO.get(line)
-    if hit is None:
-        hit = _RECOMMENDATIONS.match(line) is not None or _MORE_HEADER.match(line) is not None
-        if len(_HEADER_MEMO) >= _MEMO_SIZE:
-            _HEADER_MEMO.clear()
-        _HEADER_MEMO[line] = hit
-    return hit
-
-
 def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: np.ndarray, n_pages: int) -> np.ndarray:
     """Per line (of pages grouped by ``seg``), True for a kept line after its
     page's first end ``mark`` (:func:`end_marks`: the share of the page's
@@ -580,6 +564,7 @@ def after_page_end(mark: np.ndarray, kept: np.ndarray, words: np.ndarray, seg: n
     cut = np.full(n_pages, n, dtype=np.int64)
     np.minimum.at(cut, seg[at], at)
     return kept & (np.arange(n) > cut[seg])
+
 
 _CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
 
@@ -671,6 +656,12 @@ def _keeps_prose(words: np.ndarray, sent: np.ndarray, removed: np.ndarray, sg: S
 _RULE_MEMO: dict[str, int] = {}
 _MEMO_LINE_CHARS = 200
 _MEMO_SIZE = 200_000
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)  # end_marks asks of removed short lines: mostly menus that recur
+def _is_header(line: str) -> bool:
+    """Whether ``line`` is a recommendations or "More ..." header (:data:`.patterns.MORE_HEADER`)."""
+    return _RECOMMENDATIONS.match(line) is not None or _MORE_HEADER.match(line) is not None
 
 
 def _named_codes(lines: list[str], config: StripConfig, repeated=None, worded: np.ndarray | None = None,

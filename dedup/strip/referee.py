@@ -29,6 +29,7 @@ import logging
 import numpy as np
 
 from .agree import gram_keys, key_counts
+from .candidates import merge_trailing_roots
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -80,8 +81,6 @@ def visible_text(html: str) -> str:
     'First.\\n\\nSecond.'
     """
     import html_text
-
-    from .candidates import merge_trailing_roots
 
     try:
         return html_text.extract_text(merge_trailing_roots(html_text.parse_html(html)), guess_layout=True)
