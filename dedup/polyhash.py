@@ -52,9 +52,15 @@ def buffer(n: int) -> np.ndarray:
 
 
 def weigh(buf: np.ndarray) -> np.ndarray:
-    """Multiply, in place, each value of a :func:`buffer` by P**(position mod SPAN)."""
-    periods = buf.reshape(-1, SPAN)
-    np.multiply(periods, powers()[0], out=periods)
+    """Multiply, in place, each value of a ``uint64`` array by P**(position mod SPAN)."""
+    fwd = powers()[0]
+    n = buf.shape[0]
+    full = n - n % SPAN
+    if full:
+        periods = buf[:full].reshape(-1, SPAN)
+        np.multiply(periods, fwd, out=periods)
+    if n > full:  # a part period: a short text weighs its own length, not a whole period
+        np.multiply(buf[full:], fwd[: n - full], out=buf[full:])
     return buf
 
 
@@ -76,6 +82,26 @@ def crossing(starts: np.ndarray, ends: np.ndarray, n: int) -> list[int]:
     ok = at >= 0
     at, cuts = at[ok], cuts[ok]
     return np.unique(at[(starts[at] < cuts) & (ends[at] > cuts)]).tolist()
+
+
+def span_hashes(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, values_of) -> np.ndarray:
+    """The hashes of the spans ``[starts[k], ends[k])`` (sorted, disjoint) of
+    ``values`` (``uint64``, 0 outside every span: a sum from one start to
+    the next is then one span's). ``values`` is weighed in place;
+    ``values_of(start, end)`` gives a span's values again, for the few spans
+    that cross a period (:func:`crossing`).
+
+    >>> values = np.array([5, 6, 7, 0, 5, 6, 7], dtype=np.uint64)
+    >>> span_hashes(values, np.array([0, 4]), np.array([3, 7]), None).tolist() == [hash_of(np.array([5, 6, 7]))] * 2
+    True
+    """
+    if not starts.shape[0]:
+        return np.zeros(0, dtype=_U64)
+    with np.errstate(over="ignore"):
+        h = unweigh(np.add.reduceat(weigh(values), starts), starts)
+    for k in crossing(starts, ends, values.shape[0]):
+        h[k] = hash_of(values_of(starts[k], ends[k]))
+    return h
 
 
 def hash_of(values: np.ndarray) -> int:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.strip import StripConfig, strip_html
-from dedup.strip.agree import agree
+from dedup.strip.agree import _Lines, agree
 from dedup.strip.candidates import cascade_blocks, extract_candidates
 from dedup.strip.html import build_options
 
@@ -128,3 +133,30 @@ def test_other_options_fall_back_to_the_library_call():
     options.comments = True
     got = extract_candidates(PAGE, None, options, cascade_blocks())
     assert got.picked == "extract" and got.readability == ""
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab_1 .\n-") + ["É", "é", "𝐀", "😀", "ß", "中"]), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _TEXT)
+def test_words_are_regex_word_runs_and_equal_ids_mean_equal_words(a, b):
+    pa, pb = _Lines(a), _Lines(b)
+    words = [re.findall(r"\w+", line) for line in a.split("\n")]
+    assert pa.lens.tolist() == [len(w) for w in words]
+    flat_a, flat_b = [w for ws in words for w in ws], re.findall(r"\w+", b)
+    for x, hx in zip(flat_a, pa.ids.tolist()):
+        for y, hy in zip(flat_b, pb.ids.tolist()):
+            assert (hx == hy) == (x == y)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _TEXT)
+def test_a_short_line_is_present_where_its_words_run_in_the_other(a, b):
+    pa, pb = _Lines(a), _Lines(b)
+    present = pa.present_in(np.zeros(pa.keys.shape[0], dtype=bool), pb)
+    joined = " " + " ".join(re.findall(r"\w+", b)) + " "
+    for i, line in enumerate(a.split("\n")):
+        words = re.findall(r"\w+", line)
+        if 0 < len(words) < 4:
+            assert present[i] == (" " + " ".join(words) + " " in joined)

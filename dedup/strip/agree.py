@@ -28,16 +28,14 @@ recur three times in its own page.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 
+from .. import polyhash
+from .features import word_flags
 from .patterns import SENTENCE_END
-
-_TOKEN_OR_NEWLINE = re.compile(r"\w+|\n")
-_NEWLINE_HASH = hash("\n")
 
 #: Agreement below which the two extractions are taken to be about
 #: different regions (one of them is wrong, and we cannot tell which), so
@@ -117,36 +115,31 @@ class Agreement:
 
 
 class _Lines:
-    """One extraction's lines, their tokens and word 4-gram keys, for set arithmetic in numpy.
+    """One extraction's lines, their words and word 4-gram keys, for set arithmetic in numpy.
 
-    A 4-gram's key mixes its four tokens' string hashes into one 64-bit
-    integer, so membership is array arithmetic over the page instead of a
-    Python set of tuples (twice as fast on wcxb_dev_articles, where the set
-    version cost a tenth of trafilatura's own time). The hashes vary between
-    processes (``PYTHONHASHSEED``) but only equality within one page is
-    used, so the output does not.
-
-    The text is tokenised by one regex search, newlines included, rather
-    than a search per line; a line's tokens are a slice of ``found``.
+    A word is a run of ``\\w`` characters, identified by its
+    :mod:`dedup.polyhash` hash (case kept), computed for the whole text in
+    a few numpy passes over its code points, with no Python string per
+    word (a regex ``findall`` and ``hash`` per word took half of
+    :func:`agree`'s time on wcxb_dev_articles). A 4-gram's key mixes its
+    four words' hashes into one 64-bit integer, so membership is array
+    arithmetic over the page instead of a Python set of tuples.
     """
 
-    __slots__ = ("bounds", "found", "gram_line", "keys", "lens", "lines")
+    __slots__ = ("bounds", "gram_line", "ids", "keys", "lens", "lines")
 
     def __init__(self, text: str) -> None:
         self.lines = text.split("\n")
-        self.found = found = _TOKEN_OR_NEWLINE.findall(text)
-        ids = np.fromiter(map(hash, found), dtype=np.int64, count=len(found))
-        newline = ids == _NEWLINE_HASH
-        for k in np.flatnonzero(newline).tolist():  # a word hashing like "\n" stays a word
-            newline[k] = found[k] == "\n"
-        breaks = np.flatnonzero(newline)
-        # line i's tokens are found[bounds[i] : bounds[i + 1] - 1] (each line but the last ends with its "\n")
-        self.bounds = np.concatenate(([0], breaks + 1, [len(found) + 1]))
-        self.lens = np.diff(self.bounds) - 1
-        self.keys, self.gram_line = _grams(ids[~newline].view(np.uint64), self.lens)
-
-    def tokens(self, i: int) -> list[str]:
-        return self.found[self.bounds[i] : self.bounds[i + 1] - 1]
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        word = word_flags(cps)
+        edges = np.flatnonzero(np.diff(word, prepend=np.int8(0), append=np.int8(0)))
+        starts, ends = edges[0::2], edges[1::2]
+        terms = np.multiply(cps + np.uint32(1), word.view(np.uint8), dtype=np.uint64)
+        self.ids = polyhash.span_hashes(terms, starts, ends, lambda s, e: cps[s:e].astype(np.uint64) + 1)
+        # line i's words are ids[bounds[i] : bounds[i + 1]]
+        self.lens = np.bincount(np.searchsorted(np.flatnonzero(cps == 10), starts), minlength=len(self.lines))
+        self.bounds = np.concatenate(([0], np.cumsum(self.lens)))
+        self.keys, self.gram_line = _grams(self.ids, self.lens)
 
     def present_in(self, hit: np.ndarray, other: _Lines) -> np.ndarray:
         """Per line, whether it occurs in ``other``, given which of this text's 4-grams (``hit``) do."""
@@ -154,11 +147,15 @@ class _Lines:
         total = np.bincount(self.gram_line, minlength=n)
         found = np.bincount(self.gram_line, weights=hit, minlength=n)
         present = (total > 0) & (found >= PRESENT * total)
-        joined = None
-        for i in np.flatnonzero((total == 0) & (self.lens > 0)).tolist():
-            # under four words: its words must occur in the other contiguously
-            joined = joined or other.joined()
-            present[i] = f" {' '.join(self.tokens(i))} " in joined
+        # under four words: its words must occur in the other contiguously (across its lines)
+        short = (total == 0) & (self.lens > 0)
+        for k in range(1, 4):
+            lines = np.flatnonzero(short & (self.lens == k))
+            if lines.shape[0]:
+                runs = np.sort(_run_keys(other.ids, k))  # np.isin sorts both sides, 4x slower here
+                keys = _run_keys(self.ids, k, self.bounds[lines])
+                at = np.minimum(np.searchsorted(runs, keys), max(runs.shape[0] - 1, 0))
+                present[lines] = runs[at] == keys if runs.shape[0] else False
         return present
 
     def repeated(self, counts: np.ndarray, copies: int, share: float) -> np.ndarray:
@@ -176,9 +173,26 @@ class _Lines:
         often = np.bincount(self.gram_line, weights=counts >= copies, minlength=n)
         return (total > 0) & (often >= share * total)
 
-    def joined(self) -> str:
-        """The words, one space apart and around: each "\\n" token goes with the space before it."""
-        return (" " + " ".join(self.found) + " ").replace(" \n", "")
+
+def _run_keys(ids: np.ndarray, k: int, starts: np.ndarray | None = None) -> np.ndarray:
+    """Keys of the runs of ``k`` consecutive ``ids`` starting at ``starts``
+    (every run, when None): the ids mixed in order, so equal runs have
+    equal keys.
+
+    >>> ids = np.array([7, 8, 9, 7, 8], dtype=np.uint64)
+    >>> keys = _run_keys(ids, 2)
+    >>> keys.shape[0], bool(keys[0] == keys[3]), bool(keys[0] == keys[1])
+    (4, True, False)
+    >>> bool(_run_keys(ids, 2, np.array([3]))[0] == keys[0])
+    True
+    """
+    if starts is None:
+        starts = np.arange(max(ids.shape[0] - k + 1, 0))
+    keys = ids.take(starts)
+    with np.errstate(over="ignore"):  # wrapping multiplication is the point
+        for d in range(1, k):
+            keys = (keys * _MIX) ^ ids.take(starts + d)
+    return keys
 
 
 def key_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -213,12 +227,7 @@ def _grams(ids: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     line_of = np.repeat(np.arange(lens.shape[0]), lens)
     m = max(ids.shape[0] - 3, 0)  # 4-grams: those starting at token k < m
     ok = line_of[:m] == line_of[3 : 3 + m]  # the four tokens are on one line
-    with np.errstate(over="ignore"):  # wrapping multiplication is the point
-        keys = ids[:m] * _MIX
-        keys = (keys ^ ids[1 : 1 + m]) * _MIX
-        keys = (keys ^ ids[2 : 2 + m]) * _MIX
-        keys = keys ^ ids[3 : 3 + m]
-    return keys[ok], line_of[:m][ok]
+    return _run_keys(ids, 4)[ok], line_of[:m][ok]
 
 
 def _line_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:

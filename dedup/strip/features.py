@@ -216,19 +216,26 @@ def _run_hashes(idx: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     >>> sorted(set(h.tolist())) == sorted(hashes("quick brown").tolist())
     True
     """
-    if starts.shape[0] == 0:
-        return np.zeros(0, dtype=np.uint64)
-    n = idx.shape[0]
     low = _word_tables()[1]
-    terms = polyhash.buffer(n)
+    terms = np.empty(idx.shape[0], dtype=np.uint64)
     # "clip" (idx is within the table already): with ``out``, the default
     # mode gathers into a temporary first, 3x slower
-    low.take(idx, out=terms[:n], mode="clip")
-    with np.errstate(over="ignore"):
-        h = polyhash.unweigh(np.add.reduceat(polyhash.weigh(terms)[:n], starts), starts)
-    for k in polyhash.crossing(starts, ends, n):
-        h[k] = polyhash.hash_of(low.take(idx[starts[k] : ends[k]]))
-    return h
+    low.take(idx, out=terms, mode="clip")
+    return polyhash.span_hashes(terms, starts, ends, lambda s, e: low.take(idx[s:e]))
+
+
+def word_flags(cps: np.ndarray) -> np.ndarray:
+    """Per code point, 1 where the regex ``\\w`` matches (``str.isalnum()`` or
+    "_"), else 0 (``int8``): from the tables in the BMP, one by one above it.
+
+    >>> word_flags(np.frombuffer("a-1_ 𝐀".encode("utf-32-le"), dtype=np.uint32)).tolist()
+    [1, 0, 1, 1, 0, 1]
+    """
+    flags = _word_tables()[0].take(np.minimum(cps, _TABLE_SIZE))
+    high = np.flatnonzero(cps >= _TABLE_SIZE)
+    if high.shape[0]:
+        flags[high] = [ch.isalnum() for ch in map(chr, cps[high].tolist())]
+    return flags
 
 
 def _hash_words(words) -> np.ndarray:
