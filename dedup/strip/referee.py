@@ -92,18 +92,23 @@ def visible_text(html: str) -> str:
 
     try:
         body = html.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
-        root = etree.fromstring(body, parser=_parser())
-        if root is None:
-            root = etree.fromstring(b"<html/>", parser=_parser())
-        root = merge_trailing_roots(root)
+        root = _parse(body)
         try:
             html_text.cleaner(root)
         except AssertionError:  # html-text then reads the page uncleaned (lxml bug 1838497)
-            root = merge_trailing_roots(etree.fromstring(body, parser=_parser()))
+            root = _parse(body)
         return html_text.etree_to_text(root, guess_punct_space=True, guess_layout=True)
     except Exception:  # lxml raises assorted errors on junk; the page then has no referee
         logger.debug("html-text failed on a page", exc_info=True)
         return ""
+
+
+def _parse(body: bytes):
+    """``html_text.parse_html`` of a page's bytes, with what follows its ``</html>`` in its body."""
+    root = etree.fromstring(body, parser=_parser())
+    if root is None:  # nothing but whitespace or comments
+        root = etree.fromstring(b"<html/>", parser=_parser())
+    return merge_trailing_roots(root)
 
 
 @functools.cache
