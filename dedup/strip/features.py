@@ -233,8 +233,9 @@ def word_flags(cps: np.ndarray) -> np.ndarray:
     """
     flags = _word_tables()[0].take(np.minimum(cps, _TABLE_SIZE))
     high = np.flatnonzero(cps >= _TABLE_SIZE)
-    if high.shape[0]:
-        flags[high] = [ch.isalnum() for ch in map(chr, cps[high].tolist())]
+    if high.shape[0]:  # each distinct one asked once: a page of emoji is one question, not millions
+        distinct, at = np.unique(cps.take(high), return_inverse=True)
+        flags[high] = np.array([ch.isalnum() for ch in map(chr, distinct.tolist())], dtype=np.int8).take(at)
     return flags
 
 
