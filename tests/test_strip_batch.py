@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from dedup.strip import LineStats, StripConfig, strip_text, strip_texts
 from dedup.strip import lines as text_lines
+from dedup.strip import runs
 from dedup.strip.features import (
     PageLines,
     Segments,
@@ -256,3 +257,16 @@ def test_block_runs_equal_the_scan(pairs):
 def test_recurring_lines_get_the_rows_they_get_alone():
     lines = ["Home", "The council met on Tuesday.", "Home", "Share", "The council met on Tuesday.", "Home"]
     np.testing.assert_array_equal(line_rows(lines), np.vstack([line_rows([ln]) for ln in lines]))
+
+
+def test_clearing_the_memos_changes_no_answer():
+    """The per-line memos only save time: a page stripped with them full,
+    then emptied, gets the same result; emptied, they hold nothing."""
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    text_lines.clear_memos()
+    first = strip_texts(texts)
+    assert text_lines._RULE_MEMO  # the seeds' short lines were kept
+    text_lines.clear_memos()
+    assert not text_lines._RULE_MEMO and text_lines._is_header.cache_info().currsize == 0
+    assert not runs._MEMO
+    assert strip_texts(texts) == first

@@ -61,6 +61,7 @@ import re
 
 import numpy as np
 
+from . import runs
 from .base import Removal, StripResult, check_size
 from .config import StripConfig
 from .features import (
@@ -662,6 +663,16 @@ _MEMO_SIZE = 200_000
 def _is_header(line: str) -> bool:
     """Whether ``line`` is a recommendations or "More ..." header (:data:`.patterns.MORE_HEADER`)."""
     return _RECOMMENDATIONS.match(line) is not None or _MORE_HEADER.match(line) is not None
+
+
+def clear_memos() -> None:
+    """Forget the per-line answers this process has kept (the named rules',
+    the "More ..." headers' and :func:`.runs.line_shape`'s). Answers do not
+    change; only speed does: a benchmark calls it to time lines at first
+    sight, as a new process meets them."""
+    _RULE_MEMO.clear()
+    _is_header.cache_clear()
+    runs.clear_memo()
 
 
 def _named_codes(lines: list[str], config: StripConfig, repeated=None, worded: np.ndarray | None = None,

@@ -61,6 +61,11 @@ def line_shape(line: str) -> str | None:
     return shape
 
 
+def clear_memo() -> None:
+    """Forget the shapes :func:`line_shape` has kept."""
+    _MEMO.clear()
+
+
 def even_runs(logit: np.ndarray, cut: float, page: np.ndarray, line_at) -> np.ndarray:
     """``logit`` with each straddling run of like lines set to its mean.
 
