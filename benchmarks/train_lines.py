@@ -4,7 +4,7 @@ Usage (from the repository root, with the bench extras installed)::
 
     python benchmarks/train_lines.py            # cross-validate, then write the model
     python benchmarks/train_lines.py --cv-only  # report held-out scores, write nothing
-    python benchmarks/train_lines.py --folds 5  # the text path on pages held out by site
+    python benchmarks/train_lines.py --folds 5  # both paths on pages held out by site
 
 Data: ``../shared/data/extraction/{aeb,wcxb_dev_articles,l3s_gn1}.jsonl.gz``
 (read in place, never copied). Two models are trained with the same
@@ -25,12 +25,13 @@ the held-out set with the AEB 4-gram F1. The decision threshold shipped
 is the one with the best mean held-out F1; the final model is then fitted
 on all three sets.
 
-``--folds K`` asks how the text path does on unseen pages like the dev
-pages: each set is split into K folds by site, and every fold is stripped
-by a text model fitted on the other folds of all three sets
-(:func:`kfold_report`). With 5 folds, at the model of 7df43f2: AEB F1
-0.9203 / 0.9115 / 0.9260 (aeb / wcxb / l3s) held out, against 0.9212 /
-0.9127 / 0.9266 for the shipped model, which was fitted on those pages too.
+``--folds K`` asks how both paths do on unseen pages like the dev pages:
+each set is split into K folds by site, and every fold is stripped with
+models fitted on the other folds of all three sets (:func:`kfold_report`).
+With 5 folds, at the models of 7df43f2, AEB F1 aeb / wcxb / l3s held out
+(against the shipped models, fitted on those pages too): HTML path 0.9699
+/ 0.9463 / 0.9404 (0.9710 / 0.9454 / 0.9406), text path 0.9203 / 0.9115
+/ 0.9260 (0.9212 / 0.9127 / 0.9266).
 
 The text model also decides what the event tier reads: after writing a new
 one, check it there too (``python benchmarks/tune_events.py`` out of fold,
@@ -292,41 +293,71 @@ def fold_of(page: dict, k: int) -> int:
     return zlib.crc32((key or f"id:{page['id']}").encode("utf-8")) % k
 
 
-def kfold_report(k: int, pages: dict[str, list[dict]], config: StripConfig, two_stage: bool, threshold: float) -> None:
-    """The text path scored on pages it was not trained on, in the sets it was
-    trained from: each set split into ``k`` folds by site (:func:`fold_of`);
-    for each fold, the text model is fitted on every other fold of all three
-    sets, and ``strip_texts`` (no run statistics, as ``bench_strip.py`` runs
-    the text path) strips the fold's pages with it at ``threshold``. Prints
-    AEB F1 per set over all folds, beside the model fitted on everything
-    scored on the same pages (what ``bench_strip.py`` reports).
+def kfold_report(k: int, pages: dict[str, list[dict]], config: StripConfig, two_stage: bool) -> None:
+    """Both paths scored on pages their models were not trained on, from the
+    sets they were trained on: each set split into ``k`` folds by site
+    (:func:`fold_of`); for each fold, the text and html models are fitted
+    on every other fold of all three sets, at the shipped thresholds. The
+    text path strips the fold's flattened pages with ``strip_texts`` (no
+    run statistics, as ``bench_strip.py`` runs it); the HTML path runs in
+    process on the fold's pages, as ``HtmlStripper`` does in its worker
+    (trafilatura's cascade, the merge, the referee's reading, the models).
+    Prints AEB F1 per set over all folds, beside the shipped models (fitted
+    on every page) scored on the same pages, which is what
+    ``bench_strip.py`` reports.
 
     Two things still cross the split: the training rows' ``repeated``
     feature counts lines over each whole set, as the trainer does, and
     l3s_gn1 has no URLs, so its pages are split one by one, not by site."""
-    field = "flat"
+    from dedup.strip.html import build_options, extract, strip_found_many
+    from dedup.strip.referee import visible_text
+
     t0 = time.perf_counter()
+    shipped = {kind: load_model(kind) for kind in ("text", "html")}
     folds = {n: [fold_of(p, k) for p in pages[n]] for n in data.SETS}
-    reps = {n: run_stats([p[field] for p in pages[n]], config) for n in data.SETS}
-    rows = {n: [page_rows(p[field], p["gold"], reps[n], config) for p in pages[n]] for n in data.SETS}
-    held_preds: dict[str, list[str | None]] = {n: [None] * len(pages[n]) for n in data.SETS}
+    fields = {"text": "flat", "html": HTML_FIELD}
+    reps = {kind: {n: run_stats([p[f] for p in pages[n]], config) for n in data.SETS} for kind, f in fields.items()}
+    rows = {kind: {n: [page_rows(p[f], p["gold"], reps[kind][n], config, kind == "html") for p in pages[n]]
+                   for n in data.SETS} for kind, f in fields.items()}
+    options = build_options()
+    found, visible = {}, {}
+    for n in data.SETS:
+        found[n], visible[n] = [], []
+        for rec, p in zip(data.read_set(n), pages[n]):
+            found[n].append(extract(rec["html"], data.url_of(rec), options))
+            visible[n].append(visible_text(rec["html"]))
+    print(f"  pages extracted ({time.perf_counter() - t0:.0f}s)", flush=True)
+
+    def html_path(n: str, at: list[int], models: dict[str, LineModel]) -> list[str]:
+        got = strip_found_many([found[n][i] for i in at], config, None, models["html"], models["text"],
+                               read_visible=lambda j: visible[n][at[j]])
+        return [r.text for r in got]
+
+    held: dict[tuple[str, str], list[str]] = {(kind, n): [""] * len(pages[n]) for kind in fields for n in data.SETS}
     for f in range(k):
-        train = {n: [p for p, g in zip(pages[n], folds[n]) if g != f] for n in data.SETS}
-        train_groups = {n: [r for r, g in zip(rows[n], folds[n]) if g != f and r is not None] for n in data.SETS}
-        fitted = fit_twice(list(data.SETS), train, train_groups, reps, field, config, two_stage)
-        model = LineModel(fitted.stage1, fitted.stage2, threshold)
+        models = {}
+        for kind, field in fields.items():
+            train = {n: [p for p, g in zip(pages[n], folds[n]) if g != f] for n in data.SETS}
+            groups = {n: [r for r, g in zip(rows[kind][n], folds[n]) if g != f and r is not None] for n in data.SETS}
+            fitted = fit_twice(list(data.SETS), train, groups, reps[kind], field, config, two_stage)
+            models[kind] = LineModel(fitted.stage1, fitted.stage2, shipped[kind].threshold)
         for n in data.SETS:
             at = [i for i, g in enumerate(folds[n]) if g == f]
-            for i, r in zip(at, strip_texts([pages[n][i][field] for i in at], config, model=model)):
-                held_preds[n][i] = r.text
+            texts = strip_texts([pages[n][i]["flat"] for i in at], config, model=models["text"])
+            for i, r, h in zip(at, texts, html_path(n, at, models)):
+                held["text", n][i], held["html", n][i] = r.text, h
         print(f"  fold {f + 1}/{k} done ({time.perf_counter() - t0:.0f}s)", flush=True)
-    print(f"[text] AEB F1 on pages held out by site, {k} folds, threshold {threshold}:")
-    for n in data.SETS:
-        gold = [p["gold"] for p in pages[n]]
-        held = data.score(list(zip(held_preds[n], gold)))
-        shipped = data.score([(r.text, g) for r, g in zip(strip_texts([p[field] for p in pages[n]], config), gold)])
-        print(f"  {n:<19} held out {held['f1']:.4f} (P {held['precision']:.4f} R {held['recall']:.4f})"
-              f"   shipped model, trained on these pages too: {shipped['f1']:.4f}")
+    print(f"AEB F1 on pages held out by site, {k} folds (shipped: the shipped models on the same pages):")
+    for kind in ("html", "text"):
+        for n in data.SETS:
+            gold = [p["gold"] for p in pages[n]]
+            if kind == "text":
+                ours = [r.text for r in strip_texts([p["flat"] for p in pages[n]], config)]
+            else:
+                ours = html_path(n, list(range(len(pages[n]))), shipped)
+            out = data.score(list(zip(held[kind, n], gold)))
+            print(f"  {kind:<4} {n:<19} held out {out['f1']:.4f} (P {out['precision']:.4f} R {out['recall']:.4f})"
+                  f"   shipped {data.score(list(zip(ours, gold)))['f1']:.4f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--one-stage", action="store_true", help="fit stage 1 only")
     ap.add_argument("--out", type=Path, default=OUT, help=f"where to write the model (default {OUT})")
     ap.add_argument("--folds", type=int, metavar="K",
-                    help="only score the text path on pages held out by site, in K folds (see kfold_report); write nothing")
+                    help="only score both paths on pages held out by site, in K folds (see kfold_report); write nothing")
     args = ap.parse_args(argv)
     if not data.data_available():
         print(f"skipped: no data in {data.DATA_DIR}")
@@ -345,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.folds:
         if args.folds < 2:
             ap.error(f"--folds must be at least 2, got {args.folds}")
-        kfold_report(args.folds, pages, config, not args.one_stage, load_model("text").threshold)
+        kfold_report(args.folds, pages, config, not args.one_stage)
         return 0
     models = {}
     about_cv = {}
