@@ -28,7 +28,7 @@ on all three sets.
 ``--folds K`` asks how both paths do on unseen pages like the dev pages:
 each set is split into K folds by site, and every fold is stripped with
 models fitted on the other folds of all three sets (:func:`kfold_report`).
-With 5 folds, at the models of 7df43f2, AEB F1 aeb / wcxb / l3s held out
+With 5 folds, at the code of 7df43f2, AEB F1 aeb / wcxb / l3s held out
 (against the shipped models, fitted on those pages too): HTML path 0.9699
 / 0.9463 / 0.9404 (0.9710 / 0.9454 / 0.9406), text path 0.9203 / 0.9115
 / 0.9260 (0.9212 / 0.9127 / 0.9266).
