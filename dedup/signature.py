@@ -183,14 +183,13 @@ class Signer:
         buf = np.frombuffer(b"\n".join(raws), dtype=np.uint8)  # "\n" keeps texts apart
         starts, ends = _spans(word_bytes(buf))
         n = len(buf)
-        terms = polyhash.buffer(n)
         folded = _folded(buf)
-        np.add(folded, 1, out=terms[:n], dtype=_U64)
+        terms = np.add(folded, 1, dtype=_U64)
         prefix = np.empty(n + 1, dtype=_U64)
         prefix[0] = 0
         # in place, one pass each: this is the only work done per byte
         with np.errstate(over="ignore"):
-            np.cumsum(polyhash.weigh(terms)[:n], out=prefix[1:])
+            np.cumsum(polyhash.weigh(terms), out=prefix[1:])
             raw = polyhash.unweigh(prefix[ends] - prefix[starts], starts)
         for k in polyhash.crossing(starts, ends, n):
             raw[k] = polyhash.hash_of(np.add(folded[starts[k] : ends[k]], 1, dtype=_U64))
