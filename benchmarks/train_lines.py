@@ -336,8 +336,8 @@ def kfold_report(k: int, pages: dict[str, list[dict]], config: StripConfig, two_
     held: dict[tuple[str, str], list[str]] = {(kind, n): [""] * len(pages[n]) for kind in fields for n in data.SETS}
     for f in range(k):
         models = {}
+        train = {n: [p for p, g in zip(pages[n], folds[n]) if g != f] for n in data.SETS}
         for kind, field in fields.items():
-            train = {n: [p for p, g in zip(pages[n], folds[n]) if g != f] for n in data.SETS}
             groups = {n: [r for r, g in zip(rows[kind][n], folds[n]) if g != f and r is not None] for n in data.SETS}
             fitted = fit_twice(list(data.SETS), train, groups, reps[kind], field, config, two_stage)
             models[kind] = LineModel(fitted.stage1, fitted.stage2, shipped[kind].threshold)
